@@ -9,7 +9,7 @@ export function createLogger(opts: { level?: string; name?: string; destination?
       name: opts.name ?? 'ikegw',
       level: opts.level ?? process.env['IKEGW_LOG_LEVEL'] ?? 'info',
       redact: { paths: ['psk', '*.psk', 'key', '*.key', 'keys', '*.keys', 'secret', '*.secret'], censor: '[redacted]' },
-      base: undefined,
+      base: null,
     },
     pino.destination(opts.destination ?? 1),
   );

@@ -85,4 +85,6 @@ export interface GatewayConfig {
   connections: ConnectionConfig[];
   /** path of the file it came from */
   source?: string;
+  /** non-fatal findings of the loader (short PSK, inline PSK, implied PRF, …), for the log */
+  warnings?: string[];
 }

@@ -74,7 +74,7 @@ export type Payload =
   | { type: 'unknown'; payloadType: number; critical: boolean; body: Uint8Array };
 
 /** Narrow helper: payload of a given numeric type. */
-export type PayloadOf<T extends number> = Extract<Payload, { type: T }>;
+export type PayloadOf<T extends number> = Payload extends infer P ? (P extends { type: infer X } ? (T extends X ? P : never) : never) : never;
 
 /**
  * A whole message. `payloads` are the plaintext payloads: for messages carried in SK

@@ -1,0 +1,170 @@
+// Engine: the per-process native data path. See the pipeline description at the top of
+// dataplane.cc. The Engine knows nothing about N-API; addon.cc wraps it.
+#pragma once
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "esp.h"
+#include "netutil.h"
+
+namespace ikegw {
+
+/** Writer-preferring rwlock: data threads hold it shared per batch, control calls exclusively. */
+class RwLock {
+ public:
+  RwLock();
+  ~RwLock();
+  void lockShared() { pthread_rwlock_rdlock(&l_); }
+  void lock() { pthread_rwlock_wrlock(&l_); }
+  void unlock() { pthread_rwlock_unlock(&l_); }
+
+ private:
+  pthread_rwlock_t l_;
+};
+struct SharedGuard {
+  explicit SharedGuard(RwLock& l) : l_(l) { l_.lockShared(); }
+  ~SharedGuard() { l_.unlock(); }
+  RwLock& l_;
+};
+struct UniqueGuard {
+  explicit UniqueGuard(RwLock& l) : l_(l) { l_.lock(); }
+  ~UniqueGuard() { l_.unlock(); }
+  RwLock& l_;
+};
+
+struct Event {
+  enum Kind { IKE, MAPPING, EXPIRE, ACQUIRE } kind = IKE;
+  uint32_t spi = 0;
+  bool outbound = false;
+  bool hard = false;
+  const char* reason = "";
+  int conn = -1;
+  int sock = -1;
+  SockAddr remote, local;
+  std::vector<uint8_t> data;
+};
+
+enum Counter : int {
+  C_RX_DATAGRAMS,   // UDP datagrams (GRO segments counted individually)
+  C_RX_ESP,         // ESP packets decrypted and accepted
+  C_RX_ESP_BYTES,   // inner bytes delivered to TUNs
+  C_TX_ESP,         // ESP packets sealed and handed to the socket
+  C_TX_ESP_BYTES,   // inner bytes sealed
+  C_TUN_READ,       // packets read from TUNs
+  C_KEEPALIVE,      // NAT keepalives (RFC 3948 §2.3) received
+  C_IKE_IN,         // IKE datagrams handed to JS
+  C_IKE_OUT,        // IKE datagrams sent for JS
+  C_IKE_QUEUE_FULL, // IKE datagrams dropped because JS did not drain events
+  C_GSO_SENDS,      // sendmmsg messages carrying more than one segment (UDP_SEGMENT)
+  C_GRO_DATAGRAMS,  // received coalesced (UDP_GRO) datagrams
+  C_TUN_WRITE_ERR,  // failed writes to a TUN
+  C_ICMP_TOO_BIG,   // ICMP frag-needed / packet-too-big written back into a TUN
+  C_SEND_BATCHES,   // sendmmsg calls
+  C__COUNT
+};
+const char* counterName(int c);
+
+class Engine {
+ public:
+  Engine();
+  ~Engine();
+
+  /** Called (from any thread) when events become pending; the owner then calls takeEvents(). */
+  std::function<void()> notify;
+
+  // ---- control (JS thread) ----
+  int openUdp(const SockAddr& bind, bool espInUdp, std::string* err);
+  bool sockName(int idx, SockAddr* out, bool* espInUdp);
+  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, std::string* err);
+  bool removeConnection(int idx);
+  bool setConnection(int idx, uint32_t mtu, uint16_t mss);
+  bool addSa(SaParams&& p, std::string* err);
+  bool delSa(uint32_t spi, bool outbound);
+  bool activateOutbound(int conn, uint32_t spi, std::string* err);
+  bool updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int encap, std::string* err);
+  bool querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* lastUsedMs);
+  bool sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& remote, const SockAddr* local,
+               std::string* err);
+  bool start(std::string* err);
+  void stop();
+  bool running() const { return running_; }
+  std::vector<Event> takeEvents();
+  uint64_t counter(int c) const { return counters_[c].load(std::memory_order_relaxed); }
+  uint64_t drops(int d) const { return drops_[d].load(std::memory_order_relaxed); }
+  size_t saCount();
+
+  // ---- test hooks (JS thread, synchronous, exclusive lock) ----
+  /** seal `payload` with outbound SA `spi`; seq != 0 forces that sequence number */
+  int testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq,
+               std::vector<uint8_t>* out);
+  /** run one UDP payload through the inbound path (as if received from `src` on socket
+   *  `sock`, or as a bare ESP packet when sock < 0); the inner packet is returned instead of
+   *  being written to the TUN */
+  int testInbound(const uint8_t* pkt, size_t len, const SockAddr& src, std::vector<uint8_t>* inner,
+                  uint8_t* nh, uint64_t* seq);
+
+  static uint64_t nowMs();
+
+ private:
+  struct UdpSock {
+    int fd = -1;
+    SockAddr bound;
+    bool espInUdp = true;
+    bool gso = false;
+    bool gro = false;
+  };
+  struct Conn {
+    int tunFd = -1;
+    uint32_t gen = 0;
+    uint32_t mtu = 1400;
+    uint16_t mss = 0;
+    Sa* out = nullptr;
+    uint64_t lastAcquireMs = 0;
+  };
+  static uint64_t key(uint32_t spi, bool outbound) { return (uint64_t(outbound) << 32) | spi; }
+  Sa* findSa(uint32_t spi, bool outbound);
+  Conn* conn(int idx);
+  int pickSocket(const SaParams& p);
+  void outboundLoop();
+  void inboundLoop();
+  void processTun(int idx, uint32_t gen);
+  void processSocket(int idx);
+  void processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local);
+  int processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver, uint8_t** inner,
+                 size_t* innerLen, uint8_t* nh, uint64_t* seq);
+  void sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens,
+               size_t n);
+  void countUse(Sa& sa, size_t bytes, uint64_t now);
+  void pushEvent(Event&& e);
+  void writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu);
+  void drop(int reason) { drops_[reason].fetch_add(1, std::memory_order_relaxed); }
+  void count(int c, uint64_t n = 1) { counters_[c].fetch_add(n, std::memory_order_relaxed); }
+
+  RwLock mu_;
+  std::unordered_map<uint64_t, std::unique_ptr<Sa>> sas_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<UdpSock> socks_;
+  uint32_t nextGen_ = 1;
+
+  int epOut_ = -1, epIn_ = -1, stopFd_ = -1;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+  std::thread outThread_, inThread_;
+
+  std::mutex evMu_;
+  std::vector<Event> events_;
+  std::atomic<bool> notifyPending_{false};
+
+  std::atomic<uint64_t> counters_[C__COUNT];
+  std::atomic<uint64_t> drops_[DROP__COUNT];
+};
+
+}  // namespace ikegw

@@ -1,0 +1,60 @@
+#include "tun.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ikegw {
+
+int openTun(const std::string& name, int mtu, std::string* actualName, std::string* err) {
+  if (name.size() >= IFNAMSIZ) {
+    *err = "interface name too long: " + name;
+    return -1;
+  }
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    *err = std::string("open /dev/net/tun: ") + strerror(errno);
+    return -1;
+  }
+  ifreq ifr{};
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    *err = std::string("TUNSETIFF ") + name + ": " + strerror(errno);
+    close(fd);
+    return -1;
+  }
+  *actualName = ifr.ifr_name;
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    *err = std::string("socket: ") + strerror(errno);
+    close(fd);
+    return -1;
+  }
+  ifreq r{};
+  strncpy(r.ifr_name, ifr.ifr_name, IFNAMSIZ - 1);
+  if (mtu > 0) {
+    r.ifr_mtu = mtu;
+    if (ioctl(s, SIOCSIFMTU, &r) < 0) {
+      *err = std::string("SIOCSIFMTU: ") + strerror(errno);
+      close(s);
+      close(fd);
+      return -1;
+    }
+  }
+  if (ioctl(s, SIOCGIFFLAGS, &r) < 0 || (r.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &r) < 0)) {
+    *err = std::string("bring up: ") + strerror(errno);
+    close(s);
+    close(fd);
+    return -1;
+  }
+  close(s);
+  return fd;
+}
+
+}  // namespace ikegw

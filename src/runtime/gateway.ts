@@ -1,0 +1,207 @@
+/**
+ * Composition root and driver: builds the IKE core, the UDP transport, the SAD and the
+ * scheduler; feeds inputs (datagrams, timer ticks, commands) to the core and carries out
+ * the returned actions. Every side effect of the daemon happens here.
+ */
+import { writeFileSync, appendFileSync } from 'node:fs';
+import type { GatewayConfig } from '../config/types.js';
+import type { SadPort, SaSpec, Spi, Endpoint } from '../esp/port.js';
+import { SystemClock, type Clock } from '../common/clock.js';
+import { CryptoRng, type Rng } from '../common/rng.js';
+import type { Logger } from '../common/log.js';
+import { IkeSaManager } from '../ike/manager.js';
+import type { Action, IkeEvent, Output } from '../ike/actions.js';
+import { UdpTransport } from '../dataplane/udp.js';
+import { Scheduler } from './scheduler.js';
+
+/** Control-plane-only SAD: remembers installed SAs (no traffic). Used when no data plane is attached. */
+export class MemorySad implements SadPort {
+  readonly sas = new Map<Spi, Omit<SaSpec, 'encKey' | 'integKey'>>();
+  readonly active = new Map<string, Spi>();
+  addSa(spec: SaSpec): void {
+    const { encKey: _e, integKey: _i, ...rest } = spec;
+    this.sas.set(spec.spi, rest);
+  }
+  activateOutbound(connection: string, spi: Spi): void {
+    this.active.set(connection, spi);
+  }
+  updateSa(spi: Spi, u: { remote?: Endpoint; encap?: boolean }): void {
+    const s = this.sas.get(spi);
+    if (s) this.sas.set(spi, { ...s, ...(u.remote ? { remote: u.remote } : {}), ...(u.encap !== undefined ? { encap: u.encap } : {}) });
+  }
+  delSa(spi: Spi): void {
+    this.sas.delete(spi);
+  }
+  querySa(spi: Spi) {
+    return this.sas.has(spi) ? { bytes: 0, packets: 0, lastUsedMs: 0 } : undefined;
+  }
+}
+
+export interface GatewayOptions {
+  logger: Logger;
+  clock?: Clock;
+  rng?: Rng;
+  sad?: SadPort;
+  /** debug only: append IKE and ESP keys (Wireshark-friendly JSON lines) to this file */
+  keylog?: string;
+}
+
+export class Gateway {
+  readonly clock: Clock;
+  readonly manager: IkeSaManager;
+  readonly udp: UdpTransport;
+  readonly sad: SadPort;
+  private readonly scheduler: Scheduler;
+  private readonly log: Logger;
+  private stopped = false;
+  readonly counters = { eventsFailed: 0, ikeUp: 0, childUp: 0 };
+
+  constructor(readonly config: GatewayConfig, private readonly opts: GatewayOptions) {
+    this.clock = opts.clock ?? SystemClock;
+    this.log = opts.logger;
+    this.sad = opts.sad ?? new MemorySad();
+    this.manager = new IkeSaManager(config.connections, { rng: opts.rng ?? CryptoRng, cookieThreshold: config.cookieThreshold }, this.clock.now());
+    this.udp = new UdpTransport({
+      ike: (buf, local, remote) => this.run(() => this.manager.handleDatagram(buf, local, remote, this.clock.now())),
+      error: (err, where) => this.log.error({ where, err: err.message }, 'socket error'),
+    });
+    this.scheduler = new Scheduler(this.clock, (now) => this.run(() => this.manager.tick(now)));
+    if (opts.keylog) {
+      writeFileSync(opts.keylog, '', { mode: 0o600 });
+      this.log.warn({ keylog: opts.keylog }, 'key logging is ON: secret keys are written to this file (debugging only)');
+    }
+  }
+
+  async start(): Promise<void> {
+    const seen = new Set<string>();
+    for (const c of this.config.connections) {
+      const key = `${c.local.address}|${c.local.port}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      await this.udp.bind(c.local.address, c.local.port);
+      this.log.info({ address: c.local.address, ports: [c.local.port, 4500] }, 'listening');
+    }
+    this.run(() => this.manager.start(this.clock.now()));
+  }
+
+  /** Delete every SA (INFORMATIONAL Delete), wait briefly for answers, then close sockets. */
+  async stop(graceMs = 3000): Promise<void> {
+    if (this.stopped) return;
+    this.run(() => this.manager.terminateAll(this.clock.now()));
+    const until = Date.now() + graceMs;
+    while (Date.now() < until && this.manager.list().length > 0) await new Promise((r) => setTimeout(r, 50));
+    this.stopped = true;
+    this.scheduler.stop();
+    await this.udp.close();
+    this.log.info('stopped');
+  }
+
+  up(name: string): boolean {
+    if (!this.config.connections.some((c) => c.name === name)) return false;
+    this.run(() => this.manager.initiate(name, this.clock.now()));
+    return true;
+  }
+  down(name: string): boolean {
+    if (!this.config.connections.some((c) => c.name === name)) return false;
+    this.run(() => this.manager.terminate(name, this.clock.now()));
+    return true;
+  }
+
+  /** Execute one core call; never lets an exception escape into the event loop. */
+  run(fn: () => Output): void {
+    if (this.stopped) return;
+    let out: Output;
+    try {
+      out = fn();
+    } catch (e) {
+      // a bug, not bad input: log it with the stack, keep serving
+      this.log.error({ err: e instanceof Error ? e.stack : String(e) }, 'internal error in IKE core');
+      return;
+    }
+    for (const a of out.actions) this.execute(a);
+    this.scheduler.set(out.wakeAt);
+  }
+
+  private execute(a: Action): void {
+    switch (a.kind) {
+      case 'send':
+        this.udp.sendIke(a.datagrams, a.local, a.remote);
+        return;
+      case 'install-sa':
+        this.sad.addSa(a.spec);
+        return;
+      case 'activate-outbound':
+        this.sad.activateOutbound(a.connection, a.spi);
+        return;
+      case 'update-sa':
+        this.sad.updateSa(a.spi, { ...(a.remote ? { remote: a.remote } : {}), ...(a.encap !== undefined ? { encap: a.encap } : {}) });
+        return;
+      case 'delete-sa':
+        this.sad.delSa(a.spi);
+        return;
+      case 'event':
+        this.onEvent(a.event);
+        return;
+    }
+  }
+
+  private onEvent(e: IkeEvent): void {
+    const L = this.log;
+    switch (e.type) {
+      case 'log': {
+        const { type: _t, level, msg, ...rest } = e;
+        L[level](rest, msg);
+        return;
+      }
+      case 'ike-up':
+        this.counters.ikeUp++;
+        L.info({ connection: e.sa.connection, ike: e.sa.ikeId, spiI: e.sa.spiI, spiR: e.sa.spiR, local: e.sa.local, remote: e.sa.remote, encr: e.sa.encr, integ: e.sa.integ, prf: e.sa.prf, ke: e.sa.ke, natLocal: e.sa.natLocal, natRemote: e.sa.natRemote }, 'IKE SA established');
+        return;
+      case 'ike-down':
+        L.info({ connection: e.connection, ike: e.ikeId, reason: e.reason }, 'IKE SA down');
+        return;
+      case 'child-up':
+        this.counters.childUp++;
+        L.info({ connection: e.child.connection, ike: e.ike, child: e.child.childId, spiIn: hex32(e.child.spiIn), spiOut: hex32(e.child.spiOut), encr: e.child.encr, integ: e.child.integ, esn: e.child.esn, localTs: e.child.localTs, remoteTs: e.child.remoteTs, encap: e.child.encap }, 'CHILD_SA installed');
+        return;
+      case 'child-down':
+        L.info({ connection: e.child.connection, ike: e.ike, child: e.child.childId, spiIn: hex32(e.child.spiIn), spiOut: hex32(e.child.spiOut), reason: e.reason }, 'CHILD_SA deleted');
+        return;
+      case 'child-rekeyed':
+      case 'ike-rekeyed':
+        L.info({ event: e.type }, 'rekeyed');
+        return;
+      case 'failed':
+        this.counters.eventsFailed++;
+        L.warn({ connection: e.connection, ike: e.ikeId, notify: e.notify }, `negotiation failed: ${e.reason}`);
+        return;
+      case 'retransmit':
+        L.info({ connection: e.connection, ike: e.ikeId, exchange: e.exchange, mid: e.messageId, attempt: e.attempt }, 'retransmitting request');
+        return;
+      case 'peer-dead':
+        L.warn({ connection: e.connection, ike: e.ikeId }, 'peer is not responding: declared dead');
+        return;
+      case 'drop':
+        L.debug({ reason: e.reason, detail: e.detail, remote: e.remote }, 'IKE message dropped');
+        return;
+      case 'keys':
+        if (this.opts.keylog) appendFileSync(this.opts.keylog, JSON.stringify(e) + '\n');
+        return;
+    }
+  }
+
+  status() {
+    return {
+      connections: this.manager.connections(),
+      sas: this.manager.list().map((s) => ({
+        ...s,
+        children: s.children.map((c) => ({ ...c, spiIn: hex32(c.spiIn), spiOut: hex32(c.spiOut), counters: { in: this.sad.querySa(c.spiIn), out: this.sad.querySa(c.spiOut) } })),
+      })),
+      stats: { ike: this.manager.stats, udp: this.udp.counters },
+    };
+  }
+}
+
+export function hex32(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
