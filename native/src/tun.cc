@@ -37,7 +37,7 @@ int openTun(const std::string& name, int mtu, std::string* actualName, std::stri
     return -1;
   }
   ifreq r{};
-  strncpy(r.ifr_name, ifr.ifr_name, IFNAMSIZ - 1);
+  memcpy(r.ifr_name, ifr.ifr_name, IFNAMSIZ);
   if (mtu > 0) {
     r.ifr_mtu = mtu;
     if (ioctl(s, SIOCSIFMTU, &r) < 0) {

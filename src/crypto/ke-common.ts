@@ -6,6 +6,7 @@
 import { ProtocolError } from '../common/errors.js';
 import { KE, NOTIFY_INVALID_SYNTAX } from './ids.js';
 import { MODP_PRIMES } from './modp-groups.js';
+import type { KeFactory, KeyExchange } from './types.js';
 
 export type ModpGroup = 14 | 15 | 16;
 export type EcpGroup = 19 | 20 | 21;
@@ -91,7 +92,6 @@ export function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-import type { KeFactory, KeyExchange } from './types.js';
 
 /** A KeFactory that can also start from a fixed private key (test vectors, golden transcripts). */
 export interface ImportableKeFactory extends KeFactory {

@@ -16,7 +16,7 @@ import type { IkeSuite } from './proposal.js';
 import type { IkeCrypto } from './sa-crypto.js';
 import type { ChildSa } from './child-sa.js';
 import { ExchangeState, retransmitDelay, type InitiatorTask } from './task-manager.js';
-import { encrName, integName, keName, prfName } from '../crypto/registry.js';
+import { encrIanaName as encrName, integIanaName as integName, keIanaName as keName, prfIanaName as prfName } from '../crypto/registry.js';
 import { processRequest } from './tasks/responder.js';
 import { DpdTask } from './tasks/informational.js';
 

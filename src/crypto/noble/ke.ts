@@ -7,7 +7,7 @@ import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { x448 } from '@noble/curves/ed448.js';
 import { pow } from '@noble/curves/abstract/modular.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '@noble/hashes/utils.js';
 import type { KeyExchange } from '../types.js';
 import {
   FIELD_LEN,
@@ -36,7 +36,7 @@ function modp(g: ModpGroup, priv?: Uint8Array): KeyExchange {
   const p = modpPrime(g);
   const len = FIELD_LEN[g]!;
   let x = priv ? bytesToBigInt(priv) : 0n;
-  while (!priv && x < 2n) x = bytesToBigInt(new Uint8Array(randomBytes(MODP_EXP_BYTES[g])));
+  while (!priv && x < 2n) x = bytesToBigInt(randomBytes(MODP_EXP_BYTES[g]));
   const publicKey = bigIntToBytes(pow(BigInt(MODP_GENERATOR), x, p), len);
   return {
     group: g,

@@ -3,7 +3,7 @@
  * selector narrowing, §2.17 KEYMAT). Emits InstallSa actions: inbound first, then
  * outbound, then the outbound switch (make-before-break).
  */
-import { getCipher, getInteg, encrName, integName, keName } from '../../crypto/registry.js';
+import { getCipher, getInteg, encrIanaName as encrName, integIanaName as integName, keIanaName as keName } from '../../crypto/registry.js';
 import { deriveChildKeymat } from '../keymat.js';
 import type { EspSuiteSel } from '../proposal.js';
 import type { TrafficSelectorConfig } from '../../config/types.js';

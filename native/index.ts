@@ -1,0 +1,162 @@
+/**
+ * Typed loader for the ikegw native data path (native/build/Release/ikegw_native.node).
+ *
+ * Build it with `npm run build:native` (or it is built by `npm install`/`npm ci`; a failed
+ * build only prints a warning). When the addon is missing, `bindingAvailable` is false,
+ * `loadError` says why, and `binding()` throws that message: callers fall back to the
+ * TypeScript data path (src/esp, src/dataplane).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+export type NativeDir = 'in' | 'out';
+
+/** Spec of one SA as the addon takes it (TS owns every decision; C++ only seals bytes). */
+export interface NativeSaSpec {
+  spi: number;
+  dir: NativeDir;
+  /** connection index returned by Engine.addConnection */
+  conn: number;
+  /** IANA ENCR id: 20 AES-GCM-16, 28 ChaCha20-Poly1305, 12 AES-CBC */
+  encr: number;
+  /** enc key ‖ 4-byte salt for AEAD; plain AES key for CBC */
+  encKey: Uint8Array;
+  /** IANA INTEG id: 0 (AEAD), 12/13/14 HMAC-SHA2-256/384/512 (CBC only) */
+  integ?: number;
+  integKey?: Uint8Array;
+  esn: boolean;
+  /** inbound only; 0 disables anti-replay; max 4096 */
+  replayWindow?: number;
+  remoteAddress: string;
+  remotePort: number;
+  localAddress?: string;
+  localPort?: number;
+  /** must be true (UDP 4500, RFC 3948); raw ESP is not implemented natively yet */
+  encap?: boolean;
+  softBytes?: number | bigint;
+  hardBytes?: number | bigint;
+  softPackets?: number | bigint;
+  hardPackets?: number | bigint;
+}
+
+export type NativeEvent =
+  | {
+      kind: 'ike';
+      socket: number;
+      /** IKE message, non-ESP marker already stripped */
+      data: Buffer;
+      remoteAddress: string;
+      remotePort: number;
+      localAddress: string;
+      localPort: number;
+    }
+  | { kind: 'mapping'; spi: number; remoteAddress: string; remotePort: number }
+  | { kind: 'expire'; spi: number; dir: NativeDir; hard: boolean; reason: 'bytes' | 'packets' | 'seq' }
+  | { kind: 'acquire'; conn: number };
+
+export type NativeDropName =
+  | 'malformed'
+  | 'unknown_spi'
+  | 'replay'
+  | 'auth_failed'
+  | 'policy_mismatch'
+  | 'no_route'
+  | 'no_sa'
+  | 'too_big'
+  | 'dummy'
+  | 'tx_error';
+
+export interface NativeStats {
+  rxDatagrams: number;
+  rxEspPackets: number;
+  rxEspBytes: number;
+  txEspPackets: number;
+  txEspBytes: number;
+  tunReadPackets: number;
+  keepalivesReceived: number;
+  ikeIn: number;
+  ikeOut: number;
+  ikeQueueFull: number;
+  gsoSends: number;
+  groDatagrams: number;
+  tunWriteErrors: number;
+  icmpTooBigSent: number;
+  sendBatches: number;
+  drops: Record<NativeDropName, number>;
+  sas: number;
+  running: boolean;
+}
+
+export interface NativeInboundResult {
+  /** 'ok' or a drop reason */
+  result: 'ok' | NativeDropName;
+  nextHeader: number;
+  seq: bigint;
+  payload?: Buffer;
+}
+
+export interface NativeEngine {
+  /** bind a UDP socket (IPv4 or IPv6 literal; IPV6_V6ONLY). espInUdp defaults to port !== 500. */
+  openUdp(address: string, port: number, espInUdp?: boolean): number;
+  socketInfo(socket: number): { address: string; port: number; espInUdp: boolean } | undefined;
+  /** takes ownership of tunFd (closed by removeConnection / engine destruction) */
+  addConnection(tunFd: number, mtu: number, mssClamp: number): number;
+  setConnection(conn: number, mtu: number, mssClamp: number): boolean;
+  removeConnection(conn: number): boolean;
+  addSa(spec: NativeSaSpec): void;
+  delSa(spi: number, dir: NativeDir): boolean;
+  activateOutbound(conn: number, spi: number): void;
+  updateSa(spi: number, dir: NativeDir, u: { remoteAddress?: string; remotePort?: number; encap?: boolean }): void;
+  /** lastUsedMs is on the addon's CLOCK_MONOTONIC scale (see nowMs) */
+  querySa(spi: number, dir: NativeDir): { bytes: number; packets: number; lastUsedMs: number } | undefined;
+  /** sends an IKE message; the non-ESP marker is prepended on ESP-in-UDP sockets */
+  sendIke(socket: number, data: Uint8Array, remoteAddress: string, remotePort: number, localAddress?: string): void;
+  start(): void;
+  /** joins both data threads; safe to call twice */
+  stop(): void;
+  stats(): NativeStats;
+  /** drain queued events synchronously (normally delivered to the constructor callback) */
+  takeEvents(): NativeEvent[];
+  /** test hook: seal with outbound SA `spi` (seq forces the sequence number) */
+  testSeal(spi: number, payload: Uint8Array, nextHeader: number, seq?: number | bigint): Buffer;
+  /** test hook: run one ESP packet through the inbound path (no TUN write) */
+  testInbound(packet: Uint8Array, remoteAddress?: string, remotePort?: number): NativeInboundResult;
+}
+
+export interface NativeBinding {
+  abiVersion: number;
+  openTun(name: string, mtu: number): { fd: number; name: string };
+  closeFd(fd: number): void;
+  /** CLOCK_MONOTONIC in ms (the scale of querySa().lastUsedMs) */
+  nowMs(): number;
+  Engine: new (onEvents: (events: NativeEvent[]) => void) => NativeEngine;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** native/ whether we run from sources (native/index.ts) or from dist/native/index.js */
+const nativeDir = existsSync(join(here, 'binding.gyp')) ? here : join(here, '..', '..', 'native');
+export const bindingPath = join(nativeDir, 'build', 'Release', 'ikegw_native.node');
+
+let loaded: NativeBinding | undefined;
+let error: string | undefined;
+try {
+  const req = createRequire(import.meta.url);
+  loaded = req(bindingPath) as NativeBinding;
+} catch (e) {
+  const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  error = existsSync(bindingPath)
+    ? `ikegw native addon at ${bindingPath} failed to load: ${why}`
+    : `ikegw native addon not built (${bindingPath} missing): run \`npm run build:native\` ` +
+      `(needs g++, make, python3 and the Node headers; see /work/shared/ENVIRONMENT.md)`;
+}
+
+export const bindingAvailable: boolean = loaded !== undefined;
+export const loadError: string | undefined = error;
+
+/** The loaded addon; throws a descriptive Error when it is unavailable. */
+export function binding(): NativeBinding {
+  if (!loaded) throw new Error(error);
+  return loaded;
+}

@@ -1,0 +1,897 @@
+// ikegw native data path.
+//
+// Threads and pipeline (one Engine per process; cf. wireguard-go device/{send,receive}.go):
+//
+//   JS thread ──control──▶ Engine (SA table, connections, sockets; writer-preferring rwlock,
+//                          taken exclusively by control calls, shared by the data threads
+//                          once per batch)
+//
+//   outbound thread:  epoll(TUN fds of all connections + stop eventfd)
+//      read() ≤ 64 packets from one TUN into 64 KiB slots with 24 B headroom
+//      → connection's current outbound SA (set by activateOutbound; none → drop no_sa,
+//        'acquire' event at most once a second)
+//      → too big for the tunnel (> connection MTU) and DF/IPv6 → ICMP frag-needed /
+//        packet-too-big written back into the TUN (RFC 792/1191/4443)
+//      → TCP SYN MSS clamp → ESP seal in place (header written into the headroom,
+//        trailer + ICV after the payload)
+//      → sendmmsg on the SA's UDP socket; runs of equal-size packets go out as one
+//        message with UDP_SEGMENT (GSO), up to 64 segments / 64000 bytes; without GSO
+//        support (probe at socket open, or EIO/EINVAL on first use) one message per packet.
+//
+//   inbound thread:  epoll(UDP sockets + stop eventfd)
+//      recvmmsg ≤ 64 datagrams per socket (64 KiB each; UDP_GRO coalesced datagrams are
+//      split again by the gso_size cmsg); IP_PKTINFO gives the local address
+//      → port-500 style socket (espInUdp = false): every datagram is IKE → event to JS
+//      → 0xFF alone: NAT keepalive, counted and dropped (RFC 3948 §2.3)
+//      → first 4 bytes zero: non-ESP marker → IKE datagram (marker stripped) → event
+//      → else ESP: SPI lookup → replay check → ICV verify + decrypt in place → replay
+//        commit (only now) → trailer/padding check → per-SA counters, lifetimes →
+//        authenticated source ≠ SA remote → 'mapping' event (once per new endpoint)
+//      → next header 4/41 → MSS clamp → write() to the connection's TUN; 59 → dummy drop
+//
+//   Events (IKE datagrams, mapping, expire, acquire) are queued under a mutex and the
+//   owner's notify() is called once per non-empty transition; the addon drains the queue
+//   on the JS thread through a napi threadsafe function. Drops are counted per reason in
+//   relaxed atomics; nothing is logged or allocated per ESP packet.
+//
+// UDP sockets are created natively (openUdp) — one per address family/port, IPV6_V6ONLY on
+// IPv6 sockets — and carry both ESP-in-UDP and IKE (non-ESP marker) on 4500. Raw ESP (IP
+// protocol 50, encap = false) is not implemented yet: addSa refuses such SAs.
+#include "dataplane.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+namespace ikegw {
+
+namespace {
+constexpr size_t kBatch = 64;
+constexpr size_t kMaxPkt = 65535;
+constexpr size_t kHead = 64;  // ≥ kEspHeadroom, keeps the payload 16-byte aligned
+constexpr size_t kSlot = kHead + kMaxPkt + 128;
+constexpr size_t kRxSlot = 65536;
+constexpr size_t kMaxGsoSegs = 64;
+constexpr size_t kMaxGsoBytes = 64000;
+constexpr size_t kMaxEvents = 8192;
+constexpr uint64_t kStopTag = ~uint64_t(0);
+constexpr uint64_t kSeqSoftNoEsn = 0xF0000000ull;  // ~94 % of the 32-bit space
+}  // namespace
+
+const char* counterName(int c) {
+  switch (c) {
+    case C_RX_DATAGRAMS: return "rxDatagrams";
+    case C_RX_ESP: return "rxEspPackets";
+    case C_RX_ESP_BYTES: return "rxEspBytes";
+    case C_TX_ESP: return "txEspPackets";
+    case C_TX_ESP_BYTES: return "txEspBytes";
+    case C_TUN_READ: return "tunReadPackets";
+    case C_KEEPALIVE: return "keepalivesReceived";
+    case C_IKE_IN: return "ikeIn";
+    case C_IKE_OUT: return "ikeOut";
+    case C_IKE_QUEUE_FULL: return "ikeQueueFull";
+    case C_GSO_SENDS: return "gsoSends";
+    case C_GRO_DATAGRAMS: return "groDatagrams";
+    case C_TUN_WRITE_ERR: return "tunWriteErrors";
+    case C_ICMP_TOO_BIG: return "icmpTooBigSent";
+    case C_SEND_BATCHES: return "sendBatches";
+    default: return "?";
+  }
+}
+
+RwLock::RwLock() {
+  pthread_rwlockattr_t a;
+  pthread_rwlockattr_init(&a);
+  pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&l_, &a);
+  pthread_rwlockattr_destroy(&a);
+}
+RwLock::~RwLock() { pthread_rwlock_destroy(&l_); }
+
+uint64_t Engine::nowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+}
+
+Engine::Engine() {
+  for (auto& c : counters_) c.store(0);
+  for (auto& d : drops_) d.store(0);
+  epOut_ = epoll_create1(EPOLL_CLOEXEC);
+  epIn_ = epoll_create1(EPOLL_CLOEXEC);
+  stopFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kStopTag;
+  epoll_ctl(epOut_, EPOLL_CTL_ADD, stopFd_, &ev);
+  epoll_ctl(epIn_, EPOLL_CTL_ADD, stopFd_, &ev);
+}
+
+Engine::~Engine() {
+  stop();
+  {
+    UniqueGuard g(mu_);
+    sas_.clear();
+    for (auto& c : conns_)
+      if (c && c->tunFd >= 0) close(c->tunFd);
+    conns_.clear();
+    for (auto& s : socks_)
+      if (s.fd >= 0) close(s.fd);
+    socks_.clear();
+  }
+  close(epOut_);
+  close(epIn_);
+  close(stopFd_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control
+// ---------------------------------------------------------------------------------------------
+
+int Engine::openUdp(const SockAddr& bind, bool espInUdp, std::string* err) {
+  int fam = bind.family();
+  int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *err = std::string("socket: ") + strerror(errno);
+    return -1;
+  }
+  int one = 1;
+  if (fam == AF_INET6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+  }
+  int buf = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  if (::bind(fd, bind.sa(), bind.len) != 0) {
+    *err = "bind " + bind.addrString() + ":" + std::to_string(bind.port()) + ": " + strerror(errno);
+    close(fd);
+    return -1;
+  }
+  UdpSock s;
+  s.fd = fd;
+  s.espInUdp = espInUdp;
+  s.bound.len = sizeof s.bound.ss;
+  getsockname(fd, s.bound.sa(), &s.bound.len);
+  int seg = 0;
+  socklen_t sl = sizeof seg;
+  s.gso = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &sl) == 0;
+  s.gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+  UniqueGuard g(mu_);
+  socks_.push_back(s);
+  int idx = int(socks_.size() - 1);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = uint64_t(idx);
+  epoll_ctl(epIn_, EPOLL_CTL_ADD, fd, &ev);
+  return idx;
+}
+
+bool Engine::sockName(int idx, SockAddr* out, bool* espInUdp) {
+  UniqueGuard g(mu_);
+  if (idx < 0 || size_t(idx) >= socks_.size()) return false;
+  *out = socks_[idx].bound;
+  *espInUdp = socks_[idx].espInUdp;
+  return true;
+}
+
+int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, std::string* err) {
+  UniqueGuard g(mu_);
+  auto c = std::make_unique<Conn>();
+  c->tunFd = tunFd;
+  c->mtu = mtu ? mtu : 1400;
+  c->mss = mss;
+  c->gen = nextGen_++;
+  int idx = int(conns_.size());
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = (uint64_t(c->gen) << 32) | uint32_t(idx);
+  if (epoll_ctl(epOut_, EPOLL_CTL_ADD, tunFd, &ev) != 0) {
+    *err = std::string("epoll_ctl(tun): ") + strerror(errno);
+    return -1;
+  }
+  conns_.push_back(std::move(c));
+  return idx;
+}
+
+bool Engine::removeConnection(int idx) {
+  UniqueGuard g(mu_);
+  Conn* c = conn(idx);
+  if (!c) return false;
+  epoll_ctl(epOut_, EPOLL_CTL_DEL, c->tunFd, nullptr);
+  close(c->tunFd);
+  conns_[idx].reset();  // indexes are never reused
+  return true;
+}
+
+bool Engine::setConnection(int idx, uint32_t mtu, uint16_t mss) {
+  UniqueGuard g(mu_);
+  Conn* c = conn(idx);
+  if (!c) return false;
+  if (mtu) c->mtu = mtu;
+  c->mss = mss;
+  return true;
+}
+
+Engine::Conn* Engine::conn(int idx) {
+  if (idx < 0 || size_t(idx) >= conns_.size()) return nullptr;
+  return conns_[idx].get();
+}
+
+Sa* Engine::findSa(uint32_t spi, bool outbound) {
+  auto it = sas_.find(key(spi, outbound));
+  return it == sas_.end() ? nullptr : it->second.get();
+}
+
+int Engine::pickSocket(const SaParams& p) {
+  int best = -1, bestScore = -1;
+  for (size_t i = 0; i < socks_.size(); i++) {
+    const UdpSock& s = socks_[i];
+    if (!s.espInUdp || s.bound.family() != p.remote.family()) continue;
+    int score = 0;
+    if (p.local.len && s.bound.port() == p.local.port()) score += 1;
+    if (p.local.len && s.bound.sameAddr(p.local)) score += 2;
+    else if (s.bound.isWildcard()) score += 1;
+    if (score > bestScore) {
+      best = int(i);
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+bool Engine::addSa(SaParams&& p, std::string* err) {
+  if (!p.encap) {
+    *err = "raw ESP (encap = false) is not implemented in the native data path yet";
+    return false;
+  }
+  if (p.spi < 256) {
+    *err = "SPI values 0..255 are reserved (RFC 4303 §2.1)";
+    return false;
+  }
+  if (p.replayWindow > ReplayWindow::kMax) {
+    *err = "replay window larger than " + std::to_string(ReplayWindow::kMax);
+    return false;
+  }
+  if (p.remote.family() != AF_INET && p.remote.family() != AF_INET6) {
+    *err = "remote endpoint required";
+    return false;
+  }
+  auto sa = makeSa(std::move(p), err);
+  if (!sa) return false;
+  UniqueGuard g(mu_);
+  if (!conn(int(sa->p.conn))) {
+    *err = "unknown connection index " + std::to_string(sa->p.conn);
+    return false;
+  }
+  if (findSa(sa->p.spi, sa->p.outbound)) {
+    *err = "SA already exists";
+    return false;
+  }
+  sa->sock = pickSocket(sa->p);
+  if (sa->p.outbound && sa->sock < 0) {
+    *err = "no ESP-in-UDP socket of the remote's address family (openUdp first)";
+    return false;
+  }
+  sa->lastMapping = sa->p.remote;
+  uint64_t k = key(sa->p.spi, sa->p.outbound);
+  sas_.emplace(k, std::move(sa));
+  return true;
+}
+
+bool Engine::delSa(uint32_t spi, bool outbound) {
+  UniqueGuard g(mu_);
+  auto it = sas_.find(key(spi, outbound));
+  if (it == sas_.end()) return false;
+  for (auto& c : conns_)
+    if (c && c->out == it->second.get()) c->out = nullptr;
+  sas_.erase(it);  // ~Sa zeroizes keys
+  return true;
+}
+
+bool Engine::activateOutbound(int idx, uint32_t spi, std::string* err) {
+  UniqueGuard g(mu_);
+  Conn* c = conn(idx);
+  if (!c) {
+    *err = "unknown connection";
+    return false;
+  }
+  Sa* sa = findSa(spi, true);
+  if (!sa) {
+    *err = "unknown outbound SPI";
+    return false;
+  }
+  if (int(sa->p.conn) != idx) {
+    *err = "SA belongs to another connection";
+    return false;
+  }
+  c->out = sa;
+  return true;
+}
+
+bool Engine::updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int encap, std::string* err) {
+  UniqueGuard g(mu_);
+  Sa* sa = findSa(spi, outbound);
+  if (!sa) {
+    *err = "unknown SA";
+    return false;
+  }
+  if (encap == 0) {
+    *err = "raw ESP (encap = false) is not implemented in the native data path yet";
+    return false;
+  }
+  if (remote) {
+    SaParams tmp = sa->p;
+    tmp.remote = *remote;
+    int s = pickSocket(tmp);
+    if (outbound && s < 0) {
+      *err = "no ESP-in-UDP socket for the new remote's address family";
+      return false;
+    }
+    sa->p.remote = *remote;
+    sa->sock = s;
+    sa->lastMapping = *remote;
+  }
+  return true;
+}
+
+bool Engine::querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* last) {
+  SharedGuard g(mu_);
+  Sa* sa = findSa(spi, outbound);
+  if (!sa) return false;
+  *bytes = sa->bytes.load(std::memory_order_relaxed);
+  *packets = sa->packets.load(std::memory_order_relaxed);
+  *last = sa->lastUsedMs.load(std::memory_order_relaxed);
+  return true;
+}
+
+size_t Engine::saCount() {
+  SharedGuard g(mu_);
+  return sas_.size();
+}
+
+static size_t putPktinfo(char* cb, const SockAddr& src) {
+  cmsghdr* cm = reinterpret_cast<cmsghdr*>(cb);
+  if (src.family() == AF_INET) {
+    in_pktinfo pi{};
+    pi.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(&src.ss)->sin_addr;
+    cm->cmsg_level = IPPROTO_IP;
+    cm->cmsg_type = IP_PKTINFO;
+    cm->cmsg_len = CMSG_LEN(sizeof pi);
+    memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+    return CMSG_SPACE(sizeof pi);
+  }
+  in6_pktinfo pi{};
+  pi.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(&src.ss)->sin6_addr;
+  cm->cmsg_level = IPPROTO_IPV6;
+  cm->cmsg_type = IPV6_PKTINFO;
+  cm->cmsg_len = CMSG_LEN(sizeof pi);
+  memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+  return CMSG_SPACE(sizeof pi);
+}
+
+bool Engine::sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& remote, const SockAddr* local,
+                     std::string* err) {
+  SharedGuard g(mu_);
+  if (sock < 0 || size_t(sock) >= socks_.size()) {
+    *err = "unknown socket";
+    return false;
+  }
+  const UdpSock& s = socks_[sock];
+  if (remote.family() != s.bound.family()) {
+    *err = "address family mismatch between socket and remote";
+    return false;
+  }
+  static const uint8_t marker[4] = {0, 0, 0, 0};  // RFC 3948 §2.2 non-ESP marker
+  iovec iov[2];
+  int n = 0;
+  if (s.espInUdp) iov[n++] = {const_cast<uint8_t*>(marker), 4};
+  iov[n++] = {const_cast<uint8_t*>(data), len};
+  msghdr h{};
+  h.msg_name = const_cast<sockaddr*>(remote.sa());
+  h.msg_namelen = remote.len;
+  h.msg_iov = iov;
+  h.msg_iovlen = n;
+  alignas(cmsghdr) char cb[64];
+  if (local && local->len && !local->isWildcard() && s.bound.isWildcard() && local->family() == remote.family()) {
+    h.msg_control = cb;
+    h.msg_controllen = putPktinfo(cb, *local);
+  }
+  if (sendmsg(s.fd, &h, 0) < 0) {
+    *err = std::string("sendmsg: ") + strerror(errno);
+    return false;
+  }
+  count(C_IKE_OUT);
+  return true;
+}
+
+bool Engine::start(std::string* err) {
+  if (running_) return true;
+  uint64_t v;
+  while (read(stopFd_, &v, sizeof v) > 0) {
+  }
+  stop_ = false;
+  try {
+    outThread_ = std::thread([this] { outboundLoop(); });
+    inThread_ = std::thread([this] { inboundLoop(); });
+  } catch (const std::exception& e) {
+    *err = std::string("thread: ") + e.what();
+    stop_ = true;
+    uint64_t one = 1;
+    if (write(stopFd_, &one, sizeof one) < 0) {
+    }
+    if (outThread_.joinable()) outThread_.join();
+    return false;
+  }
+  running_ = true;
+  return true;
+}
+
+void Engine::stop() {
+  if (!running_) return;
+  stop_ = true;
+  uint64_t one = 1;
+  if (write(stopFd_, &one, sizeof one) < 0) {
+  }
+  if (outThread_.joinable()) outThread_.join();
+  if (inThread_.joinable()) inThread_.join();
+  running_ = false;
+}
+
+std::vector<Event> Engine::takeEvents() {
+  std::vector<Event> out;
+  std::lock_guard<std::mutex> g(evMu_);
+  notifyPending_.store(false);
+  out.swap(events_);
+  return out;
+}
+
+void Engine::pushEvent(Event&& e) {
+  {
+    std::lock_guard<std::mutex> g(evMu_);
+    if (events_.size() >= kMaxEvents) {
+      if (e.kind == Event::IKE) count(C_IKE_QUEUE_FULL);
+      return;
+    }
+    events_.push_back(std::move(e));
+  }
+  if (!notifyPending_.exchange(true) && notify) notify();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared per-packet helpers
+// ---------------------------------------------------------------------------------------------
+
+void Engine::countUse(Sa& sa, size_t bytes, uint64_t now) {
+  // single writer per SA: plain load + store, no locked RMW
+  uint64_t b = sa.bytes.load(std::memory_order_relaxed) + bytes;
+  uint64_t p = sa.packets.load(std::memory_order_relaxed) + 1;
+  sa.bytes.store(b, std::memory_order_relaxed);
+  sa.packets.store(p, std::memory_order_relaxed);
+  sa.lastUsedMs.store(now, std::memory_order_relaxed);
+  const SaParams& q = sa.p;
+  if (!sa.hardFired && ((q.hardBytes && b >= q.hardBytes) || (q.hardPackets && p >= q.hardPackets))) {
+    sa.hardFired = true;
+    Event e;
+    e.kind = Event::EXPIRE;
+    e.spi = q.spi;
+    e.outbound = q.outbound;
+    e.hard = true;
+    e.reason = (q.hardBytes && b >= q.hardBytes) ? "bytes" : "packets";
+    pushEvent(std::move(e));
+  } else if (!sa.softFired && ((q.softBytes && b >= q.softBytes) || (q.softPackets && p >= q.softPackets))) {
+    sa.softFired = true;
+    Event e;
+    e.kind = Event::EXPIRE;
+    e.spi = q.spi;
+    e.outbound = q.outbound;
+    e.hard = false;
+    e.reason = (q.softBytes && b >= q.softBytes) ? "bytes" : "packets";
+    pushEvent(std::move(e));
+  }
+}
+
+void Engine::writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu) {
+  uint8_t icmp[1280];
+  size_t n = buildTooBig(pkt, len, mtu, icmp, sizeof icmp);
+  if (n && write(c.tunFd, icmp, n) == ssize_t(n)) count(C_ICMP_TOO_BIG);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbound: TUN → ESP → UDP
+// ---------------------------------------------------------------------------------------------
+
+void Engine::outboundLoop() {
+  std::vector<uint8_t> bufv(kBatch * kSlot);
+  uint8_t* buf = bufv.data();
+  size_t lens[kBatch];
+  uint8_t* pkts[kBatch];
+  size_t plens[kBatch];
+  epoll_event evs[16];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int n = epoll_wait(epOut_, evs, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int e = 0; e < n; e++) {
+      if (evs[e].data.u64 == kStopTag) continue;
+      int idx = int(uint32_t(evs[e].data.u64));
+      uint32_t gen = uint32_t(evs[e].data.u64 >> 32);
+      SharedGuard g(mu_);
+      Conn* c = conn(idx);
+      if (!c || c->gen != gen) continue;
+      size_t cnt = 0;
+      while (cnt < kBatch) {
+        ssize_t r = read(c->tunFd, buf + cnt * kSlot + kHead, kMaxPkt);
+        if (r <= 0) break;
+        lens[cnt++] = size_t(r);
+      }
+      if (!cnt) continue;
+      count(C_TUN_READ, cnt);
+      uint64_t now = nowMs();
+      Sa* sa = c->out;
+      if (!sa || sa->hardFired || sa->seqHardFired) {
+        drops_[DROP_NO_SA].fetch_add(cnt, std::memory_order_relaxed);
+        if (now - c->lastAcquireMs >= 1000 || c->lastAcquireMs == 0) {
+          c->lastAcquireMs = now;
+          Event ev;
+          ev.kind = Event::ACQUIRE;
+          ev.conn = idx;
+          pushEvent(std::move(ev));
+        }
+        continue;
+      }
+      size_t k = 0, bytes = 0;
+      for (size_t i = 0; i < cnt; i++) {
+        uint8_t* p = buf + i * kSlot + kHead;
+        size_t len = lens[i];
+        uint8_t ver = len ? p[0] >> 4 : 0;
+        if ((ver == 4 && len < 20) || (ver == 6 && len < 40) || (ver != 4 && ver != 6)) {
+          drop(DROP_MALFORMED);
+          continue;
+        }
+        if (len > c->mtu) {
+          bool df = ver == 6 || (rd16(p + 6) & 0x4000);
+          if (df) {
+            writeTooBig(*c, p, len, c->mtu);
+            drop(DROP_TOO_BIG);
+            continue;
+          }
+        }
+        if (c->mss) clampMss(p, len, c->mss);
+        uint8_t* out;
+        size_t olen;
+        int r = espSeal(*sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
+        if (r != DROP_NONE) {
+          drop(r);
+          if (r == DROP_NO_SA && !sa->seqHardFired) {
+            sa->seqHardFired = true;
+            Event ev;
+            ev.kind = Event::EXPIRE;
+            ev.spi = sa->p.spi;
+            ev.outbound = true;
+            ev.hard = true;
+            ev.reason = "seq";
+            pushEvent(std::move(ev));
+          }
+          continue;
+        }
+        pkts[k] = out;
+        plens[k] = olen;
+        k++;
+        bytes += len;
+        countUse(*sa, len, now);
+      }
+      if (!sa->seqSoftFired &&
+          ((!sa->p.esn && sa->seq >= kSeqSoftNoEsn) || (sa->p.esn && (sa->seq >> 32) == 0xffffffffull))) {
+        sa->seqSoftFired = true;
+        Event ev;
+        ev.kind = Event::EXPIRE;
+        ev.spi = sa->p.spi;
+        ev.outbound = true;
+        ev.hard = false;
+        ev.reason = "seq";
+        pushEvent(std::move(ev));
+      }
+      if (k) {
+        count(C_TX_ESP, k);
+        count(C_TX_ESP_BYTES, bytes);
+        sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
+      }
+    }
+  }
+}
+
+void Engine::sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens,
+                     size_t n) {
+  static thread_local mmsghdr msgs[kBatch];
+  static thread_local iovec iov[kBatch];
+  constexpr size_t kCtrl = CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(in6_pktinfo));
+  alignas(cmsghdr) static thread_local char ctrl[kBatch][kCtrl];
+  bool pktinfo = src && src->len && !src->isWildcard() && s.bound.isWildcard() && src->family() == dst.family();
+  size_t m = 0, i = 0;
+  while (i < n) {
+    size_t seg = lens[i], j = i + 1, total = seg;
+    if (s.gso) {
+      while (j < n && j - i < kMaxGsoSegs && lens[j] <= seg && total + lens[j] <= kMaxGsoBytes) {
+        total += lens[j];
+        j++;
+        if (lens[j - 1] < seg) break;  // a shorter segment ends the run
+      }
+    }
+    for (size_t q = i; q < j; q++) iov[q] = {pkts[q], lens[q]};
+    msghdr& h = msgs[m].msg_hdr;
+    h = msghdr{};
+    h.msg_name = const_cast<sockaddr*>(dst.sa());
+    h.msg_namelen = dst.len;
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = j - i;
+    size_t clen = 0;
+    char* cb = ctrl[m];
+    if (j - i > 1) {
+      cmsghdr* cm = reinterpret_cast<cmsghdr*>(cb);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t v = uint16_t(seg);
+      memcpy(CMSG_DATA(cm), &v, sizeof v);
+      clen += CMSG_SPACE(sizeof(uint16_t));
+    }
+    if (pktinfo) clen += putPktinfo(cb + clen, *src);
+    h.msg_control = clen ? cb : nullptr;
+    h.msg_controllen = clen;
+    m++;
+    i = j;
+  }
+  size_t done = 0;
+  int tries = 0;
+  while (done < m) {
+    int r = sendmmsg(s.fd, msgs + done, unsigned(m - done), 0);
+    count(C_SEND_BATCHES);
+    if (r > 0) {
+      for (size_t q = done; q < done + size_t(r); q++)
+        if (msgs[q].msg_hdr.msg_iovlen > 1) count(C_GSO_SENDS);
+      done += size_t(r);
+      continue;
+    }
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN || e == ENOBUFS) {
+      if (++tries > 3) break;
+      pollfd p{s.fd, POLLOUT, 0};
+      poll(&p, 1, 5);
+      continue;
+    }
+    if (msgs[done].msg_hdr.msg_iovlen > 1 && (e == EIO || e == EINVAL || e == EOPNOTSUPP || e == EMSGSIZE)) {
+      // GSO not usable on this path: disable it for the socket, resend the rest one by one
+      s.gso = false;
+      size_t first = size_t(msgs[done].msg_hdr.msg_iov - iov);
+      sendEsp(s, dst, src, pkts + first, lens + first, n - first);
+      return;
+    }
+    drops_[DROP_TX_ERROR].fetch_add(msgs[done].msg_hdr.msg_iovlen, std::memory_order_relaxed);
+    done++;
+  }
+  for (size_t q = done; q < m; q++)
+    drops_[DROP_TX_ERROR].fetch_add(msgs[q].msg_hdr.msg_iovlen, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound: UDP → (IKE | keepalive | ESP → TUN)
+// ---------------------------------------------------------------------------------------------
+
+void Engine::inboundLoop() {
+  epoll_event evs[16];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int n = epoll_wait(epIn_, evs, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int e = 0; e < n; e++) {
+      if (evs[e].data.u64 == kStopTag) continue;
+      processSocket(int(evs[e].data.u64));
+    }
+  }
+}
+
+void Engine::processSocket(int idx) {
+  static thread_local std::vector<uint8_t> bufv(kBatch * kRxSlot);
+  static thread_local mmsghdr msgs[kBatch];
+  static thread_local iovec iov[kBatch];
+  static thread_local sockaddr_storage names[kBatch];
+  alignas(cmsghdr) static thread_local char ctrl[kBatch][128];
+  SharedGuard g(mu_);
+  if (idx < 0 || size_t(idx) >= socks_.size()) return;
+  UdpSock& s = socks_[idx];
+  for (size_t i = 0; i < kBatch; i++) {
+    iov[i] = {bufv.data() + i * kRxSlot, kRxSlot};
+    msghdr& h = msgs[i].msg_hdr;
+    h.msg_name = &names[i];
+    h.msg_namelen = sizeof names[i];
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = ctrl[i];
+    h.msg_controllen = sizeof ctrl[i];
+    h.msg_flags = 0;
+  }
+  int n = recvmmsg(s.fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return;
+  for (int i = 0; i < n; i++) {
+    msghdr& h = msgs[i].msg_hdr;
+    size_t len = msgs[i].msg_len;
+    SockAddr src;
+    memcpy(&src.ss, &names[i], h.msg_namelen);
+    src.len = h.msg_namelen;
+    SockAddr local = s.bound;
+    int gso = 0;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&h); cm; cm = CMSG_NXTHDR(&h, cm)) {
+      if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+        memcpy(&gso, CMSG_DATA(cm), sizeof gso);
+      } else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+        reinterpret_cast<sockaddr_in*>(&local.ss)->sin_addr = pi.ipi_addr;
+      } else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+        reinterpret_cast<sockaddr_in6*>(&local.ss)->sin6_addr = pi.ipi6_addr;
+      }
+    }
+    uint8_t* d = bufv.data() + size_t(i) * kRxSlot;
+    if (gso > 0 && size_t(gso) < len) {
+      count(C_GRO_DATAGRAMS);
+      for (size_t off = 0; off < len; off += size_t(gso))
+        processDatagram(idx, d + off, len - off < size_t(gso) ? len - off : size_t(gso), src, local);
+    } else {
+      processDatagram(idx, d, len, src, local);
+    }
+  }
+}
+
+void Engine::processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local) {
+  count(C_RX_DATAGRAMS);
+  const UdpSock& s = socks_[sock];
+  size_t off = 0;
+  if (s.espInUdp) {
+    if (len == 1 && d[0] == 0xff) {
+      count(C_KEEPALIVE);
+      return;
+    }
+    if (len < 4) {
+      drop(DROP_MALFORMED);
+      return;
+    }
+    if (rd32(d) != 0) {
+      uint8_t* inner;
+      size_t innerLen;
+      uint8_t nh;
+      uint64_t seq;
+      processEsp(d, len, src, true, &inner, &innerLen, &nh, &seq);
+      return;
+    }
+    off = 4;  // non-ESP marker
+  }
+  Event e;
+  e.kind = Event::IKE;
+  e.sock = sock;
+  e.remote = src;
+  e.local = local;
+  e.data.assign(d + off, d + len);
+  count(C_IKE_IN);
+  pushEvent(std::move(e));
+}
+
+int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver, uint8_t** inner,
+                       size_t* innerLen, uint8_t* nh, uint64_t* seq) {
+  if (len < 8) {
+    drop(DROP_MALFORMED);
+    return DROP_MALFORMED;
+  }
+  Sa* sa = findSa(rd32(d), false);
+  int r;
+  if (!sa) {
+    r = DROP_UNKNOWN_SPI;
+  } else if (sa->hardFired) {
+    r = DROP_NO_SA;
+  } else {
+    r = espOpen(*sa, d, len, inner, innerLen, nh, seq);
+  }
+  if (r != DROP_NONE) {
+    drop(r);
+    return r;
+  }
+  uint64_t now = nowMs();
+  countUse(*sa, *innerLen, now);
+  // authenticated packet from a new address/port: report the NAT mapping change once
+  if (src.len && !src.equals(sa->p.remote) && !src.equals(sa->lastMapping)) {
+    sa->lastMapping = src;
+    Event e;
+    e.kind = Event::MAPPING;
+    e.spi = sa->p.spi;
+    e.remote = src;
+    pushEvent(std::move(e));
+  }
+  if (*nh == 59) {  // RFC 4303 §2.6 dummy packet
+    drop(DROP_DUMMY);
+    return DROP_DUMMY;
+  }
+  if (*nh != 4 && *nh != 41) {
+    drop(DROP_POLICY);
+    return DROP_POLICY;
+  }
+  uint8_t ver = *innerLen ? (*inner)[0] >> 4 : 0;
+  if ((*nh == 4 && (ver != 4 || *innerLen < 20)) || (*nh == 41 && (ver != 6 || *innerLen < 40))) {
+    drop(DROP_MALFORMED);
+    return DROP_MALFORMED;
+  }
+  Conn* c = conn(int(sa->p.conn));
+  if (!c) {
+    drop(DROP_NO_ROUTE);
+    return DROP_NO_ROUTE;
+  }
+  if (c->mss) clampMss(*inner, *innerLen, c->mss);
+  count(C_RX_ESP);
+  count(C_RX_ESP_BYTES, *innerLen);
+  if (deliver && write(c->tunFd, *inner, *innerLen) < 0) count(C_TUN_WRITE_ERR);
+  return DROP_NONE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test hooks
+// ---------------------------------------------------------------------------------------------
+
+int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq,
+                     std::vector<uint8_t>* out) {
+  UniqueGuard g(mu_);
+  Sa* sa = findSa(spi, true);
+  if (!sa) return DROP_NO_SA;
+  if (len > kMaxPkt) return DROP_TOO_BIG;
+  std::vector<uint8_t> buf(kHead + len + 128);
+  memcpy(buf.data() + kHead, payload, len);
+  if (seq) sa->seq = seq - 1;
+  uint8_t* o;
+  size_t olen;
+  int r = espSeal(*sa, buf.data() + kHead, len, nh, &o, &olen);
+  if (r != DROP_NONE) return r;
+  out->assign(o, o + olen);
+  return DROP_NONE;
+}
+
+int Engine::testInbound(const uint8_t* pkt, size_t len, const SockAddr& src, std::vector<uint8_t>* inner,
+                        uint8_t* nh, uint64_t* seq) {
+  UniqueGuard g(mu_);
+  std::vector<uint8_t> buf(pkt, pkt + len);
+  uint8_t* in = nullptr;
+  size_t inLen = 0;
+  *nh = 0;
+  *seq = 0;
+  int r = processEsp(buf.data(), len, src, false, &in, &inLen, nh, seq);
+  if (in && (r == DROP_NONE || r == DROP_DUMMY || r == DROP_POLICY)) inner->assign(in, in + inLen);
+  return r;
+}
+
+}  // namespace ikegw
