@@ -116,6 +116,8 @@ export interface NativeEngine {
   start(): void;
   /** joins both data threads; safe to call twice */
   stop(): void;
+  /** stop(), delete all SAs (keys zeroized), close all TUN fds and UDP sockets */
+  close(): void;
   stats(): NativeStats;
   /** drain queued events synchronously (normally delivered to the constructor callback) */
   takeEvents(): NativeEvent[];

@@ -93,6 +93,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                            InstanceMethod("sendIke", &EngineWrap::SendIke),
                            InstanceMethod("start", &EngineWrap::Start),
                            InstanceMethod("stop", &EngineWrap::Stop),
+                           InstanceMethod("close", &EngineWrap::Close),
                            InstanceMethod("stats", &EngineWrap::Stats),
                            InstanceMethod("takeEvents", &EngineWrap::TakeEvents),
                            InstanceMethod("testSeal", &EngineWrap::TestSeal),
@@ -265,6 +266,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     engine_->stop();  // joins both data threads
     engine_->notify = nullptr;
     tsfn_.Release();  // queued deliveries still run, then the finalizer Unref()s
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Stop(info);
+    engine_->close();
     return info.Env().Undefined();
   }
 

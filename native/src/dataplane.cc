@@ -73,7 +73,8 @@ constexpr size_t kMaxGsoSegs = 64;
 constexpr size_t kMaxGsoBytes = 64000;
 constexpr size_t kMaxEvents = 8192;
 constexpr uint64_t kStopTag = ~uint64_t(0);
-constexpr uint64_t kSeqSoftNoEsn = 0xF0000000ull;  // ~94 % of the 32-bit space
+// soft expiry 2^26 values before the end of the (low) space, as src/esp/seq.ts
+constexpr uint64_t kSeqSoftLo = 0x100000000ull - (1ull << 26);
 }  // namespace
 
 const char* counterName(int c) {
@@ -126,20 +127,22 @@ Engine::Engine() {
 }
 
 Engine::~Engine() {
+  close();
+  ::close(epOut_);
+  ::close(epIn_);
+  ::close(stopFd_);
+}
+
+void Engine::close() {
   stop();
-  {
-    UniqueGuard g(mu_);
-    sas_.clear();
-    for (auto& c : conns_)
-      if (c && c->tunFd >= 0) close(c->tunFd);
-    conns_.clear();
-    for (auto& s : socks_)
-      if (s.fd >= 0) close(s.fd);
-    socks_.clear();
-  }
-  close(epOut_);
-  close(epIn_);
-  close(stopFd_);
+  UniqueGuard g(mu_);
+  sas_.clear();
+  for (auto& c : conns_)
+    if (c && c->tunFd >= 0) ::close(c->tunFd);
+  conns_.clear();
+  for (auto& s : socks_)
+    if (s.fd >= 0) ::close(s.fd);
+  socks_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +170,7 @@ int Engine::openUdp(const SockAddr& bind, bool espInUdp, std::string* err) {
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
   if (::bind(fd, bind.sa(), bind.len) != 0) {
     *err = "bind " + bind.addrString() + ":" + std::to_string(bind.port()) + ": " + strerror(errno);
-    close(fd);
+    ::close(fd);
     return -1;
   }
   UdpSock s;
@@ -208,7 +211,8 @@ int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, std::string* er
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = (uint64_t(c->gen) << 32) | uint32_t(idx);
-  if (epoll_ctl(epOut_, EPOLL_CTL_ADD, tunFd, &ev) != 0) {
+  // tunFd < 0: a connection without TUN (unit tests: seal/open only)
+  if (tunFd >= 0 && epoll_ctl(epOut_, EPOLL_CTL_ADD, tunFd, &ev) != 0) {
     *err = std::string("epoll_ctl(tun): ") + strerror(errno);
     return -1;
   }
@@ -220,8 +224,10 @@ bool Engine::removeConnection(int idx) {
   UniqueGuard g(mu_);
   Conn* c = conn(idx);
   if (!c) return false;
-  epoll_ctl(epOut_, EPOLL_CTL_DEL, c->tunFd, nullptr);
-  close(c->tunFd);
+  if (c->tunFd >= 0) {
+    epoll_ctl(epOut_, EPOLL_CTL_DEL, c->tunFd, nullptr);
+    ::close(c->tunFd);
+  }
   conns_[idx].reset();  // indexes are never reused
   return true;
 }
@@ -513,6 +519,34 @@ void Engine::countUse(Sa& sa, size_t bytes, uint64_t now) {
   }
 }
 
+// Sequence space (RFC 4303 §3.3.3, never cycles): soft 'seq' expiry 2^26 values before the
+// end, hard once the last value has been sent (the SA then seals nothing more).
+void Engine::checkSeq(Sa& sa) {
+  uint64_t lo = sa.seq & 0xffffffffull, hi = sa.seq >> 32;
+  bool last = sa.p.esn ? sa.seq == ~uint64_t(0) : sa.seq >= 0xffffffffull;
+  bool soft = lo >= kSeqSoftLo && (!sa.p.esn || hi == 0xffffffffull);
+  if (last && !sa.seqHardFired) {
+    sa.seqHardFired = true;
+    sa.seqSoftFired = true;
+    Event ev;
+    ev.kind = Event::EXPIRE;
+    ev.spi = sa.p.spi;
+    ev.outbound = true;
+    ev.hard = true;
+    ev.reason = "seq";
+    pushEvent(std::move(ev));
+  } else if (soft && !sa.seqSoftFired) {
+    sa.seqSoftFired = true;
+    Event ev;
+    ev.kind = Event::EXPIRE;
+    ev.spi = sa.p.spi;
+    ev.outbound = true;
+    ev.hard = false;
+    ev.reason = "seq";
+    pushEvent(std::move(ev));
+  }
+}
+
 void Engine::writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu) {
   uint8_t icmp[1280];
   size_t n = buildTooBig(pkt, len, mtu, icmp, sizeof icmp);
@@ -581,22 +615,16 @@ void Engine::outboundLoop() {
             continue;
           }
         }
+        if (sa->hardFired) {  // hard volume limit reached inside this batch
+          drop(DROP_NO_SA);
+          continue;
+        }
         if (c->mss) clampMss(p, len, c->mss);
         uint8_t* out;
         size_t olen;
         int r = espSeal(*sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
         if (r != DROP_NONE) {
           drop(r);
-          if (r == DROP_NO_SA && !sa->seqHardFired) {
-            sa->seqHardFired = true;
-            Event ev;
-            ev.kind = Event::EXPIRE;
-            ev.spi = sa->p.spi;
-            ev.outbound = true;
-            ev.hard = true;
-            ev.reason = "seq";
-            pushEvent(std::move(ev));
-          }
           continue;
         }
         pkts[k] = out;
@@ -605,17 +633,7 @@ void Engine::outboundLoop() {
         bytes += len;
         countUse(*sa, len, now);
       }
-      if (!sa->seqSoftFired &&
-          ((!sa->p.esn && sa->seq >= kSeqSoftNoEsn) || (sa->p.esn && (sa->seq >> 32) == 0xffffffffull))) {
-        sa->seqSoftFired = true;
-        Event ev;
-        ev.kind = Event::EXPIRE;
-        ev.spi = sa->p.spi;
-        ev.outbound = true;
-        ev.hard = false;
-        ev.reason = "seq";
-        pushEvent(std::move(ev));
-      }
+      checkSeq(*sa);
       if (k) {
         count(C_TX_ESP, k);
         count(C_TX_ESP_BYTES, bytes);
@@ -877,6 +895,8 @@ int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t n
   size_t olen;
   int r = espSeal(*sa, buf.data() + kHead, len, nh, &o, &olen);
   if (r != DROP_NONE) return r;
+  countUse(*sa, len, nowMs());
+  checkSeq(*sa);
   out->assign(o, o + olen);
   return DROP_NONE;
 }

@@ -96,6 +96,8 @@ class Engine {
                std::string* err);
   bool start(std::string* err);
   void stop();
+  /** stop(), then delete every SA (keys zeroized), close every TUN fd and UDP socket */
+  void close();
   bool running() const { return running_; }
   std::vector<Event> takeEvents();
   uint64_t counter(int c) const { return counters_[c].load(std::memory_order_relaxed); }
@@ -144,6 +146,7 @@ class Engine {
   void sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens,
                size_t n);
   void countUse(Sa& sa, size_t bytes, uint64_t now);
+  void checkSeq(Sa& sa);
   void pushEvent(Event&& e);
   void writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu);
   void drop(int reason) { drops_[reason].fetch_add(1, std::memory_order_relaxed); }

@@ -474,7 +474,10 @@ function buildConnection(
         `default tunnel name "${tunnelName}" is longer than ${DEFAULTS.maxIfNameLen} characters (Linux interface name limit); set tunnel.name`,
       );
     }
-  } else if (!IFNAME.test(tunnelName) || tunnelName === '.' || tunnelName === '..') {
+  } else if (
+    (raw.tunnel?.name !== undefined || CONNECTION_NAME.test(name)) &&
+    (!IFNAME.test(tunnelName) || tunnelName === '.' || tunnelName === '..')
+  ) {
     add([...base, 'tunnel', 'name'], `"${tunnelName}" is not a valid interface name (letters, digits, "_", "-", ".")`);
   }
   const mtu = raw.tunnel?.mtu ?? DEFAULTS.tunnel.mtu;

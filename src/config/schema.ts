@@ -158,7 +158,7 @@ const ts = leaf<TrafficSelectorConfig>((v) => parseTs(str(v, 'a traffic selector
 export const connectionSchema = z.strictObject({
   local: endpoint(false),
   remote: endpoint(true),
-  psk: z.string().optional(),
+  psk: z.string({ error: 'expected a string; quote the PSK (YAML reads 0x… and plain digits as numbers)' }).optional(),
   psk_file: z.string().min(1).optional(),
   ike_proposals: z.array(ikeProposal).min(1).optional(),
   esp_proposals: z.array(espProposal).min(1).optional(),

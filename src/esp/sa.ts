@@ -48,7 +48,7 @@ export interface EspSa extends EspCodecSa {
 export function createEspSa(spec: SaSpec, backend?: Backend): EspSa {
   const spi = spec.spi >>> 0;
   if (spi !== spec.spi || spi < 256) throw new RangeError(`invalid SPI ${spec.spi} (RFC 4303 §2.1: 256..2^32-1)`);
-  const cipher = backend === undefined ? getCipher(spec.suite.encr, spec.suite.encrKeyBits) : getCipher(spec.suite.encr, spec.suite.encrKeyBits, backend);
+  const cipher = getCipher(spec.suite.encr, spec.suite.encrKeyBits, backend);
   if (spec.encKey.length !== cipher.keyLen) {
     throw new RangeError(`SA ${spi.toString(16)}: encryption key must be ${cipher.keyLen} bytes, got ${spec.encKey.length}`);
   }
@@ -58,7 +58,7 @@ export function createEspSa(spec: SaSpec, backend?: Backend): EspSa {
     if (spec.suite.integ !== INTEG_NONE) throw new RangeError('AEAD suites take no integrity algorithm (RFC 7296 §3.3)');
   } else {
     if (spec.suite.integ === INTEG_NONE) throw new RangeError('a non-AEAD cipher needs an integrity algorithm');
-    integ = backend === undefined ? getInteg(spec.suite.integ) : getInteg(spec.suite.integ, backend);
+    integ = getInteg(spec.suite.integ, backend);
     if (spec.integKey.length !== integ.keyLen) {
       throw new RangeError(`SA ${spi.toString(16)}: integrity key must be ${integ.keyLen} bytes, got ${spec.integKey.length}`);
     }

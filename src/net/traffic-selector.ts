@@ -11,7 +11,6 @@
  *    ordinary 16-bit port ranges here.
  */
 import { ConfigError } from '../common/errors.js';
-import type { TrafficSelectorConfig } from '../config/types.js';
 import type { TrafficSelectorWire } from '../ike/wire/types.js';
 import {
   type AddrRange,
@@ -35,6 +34,10 @@ export interface TrafficSelector {
   endAddr: Uint8Array;
 }
 export type TS = TrafficSelector;
+/** A selector with its config text; structurally the same as config/types TrafficSelectorConfig. */
+export interface NamedTrafficSelector extends TrafficSelector {
+  text: string;
+}
 
 /** RFC 7296 §3.13.1 TS Type */
 export const TS_IPV4_ADDR_RANGE = 7;
@@ -238,7 +241,7 @@ function parsePort(s: string): number | null {
  * or "OPAQUE". Host bits in a CIDR are cleared (10.1.2.3/16 → 10.1.0.0/16).
  * Throws ConfigError (without file/line; the loader adds them).
  */
-export function parseTs(text: string): TrafficSelectorConfig {
+export function parseTs(text: string): NamedTrafficSelector {
   const t = text.trim();
   const m = /^([^[\]]+?)(?:\[([^[\]/]*)(?:\/([^[\]]*))?\])?$/.exec(t);
   if (!m) throw new ConfigError(`invalid traffic selector "${text}" (expected e.g. 10.0.0.0/24 or 10.0.0.0/24[udp/53])`);
@@ -282,8 +285,8 @@ export function parseTs(text: string): TrafficSelectorConfig {
   return { ...ts, text: tsToString(ts) };
 }
 
-/** Config selector → TS (drops `text`; the byte arrays are copied). */
-export function fromConfig(c: TrafficSelectorConfig): TS {
+/** Config selector (TrafficSelectorConfig) → TS (drops `text`; the byte arrays are copied). */
+export function fromConfig(c: TS): TS {
   return {
     family: c.family,
     ipProtocol: c.ipProtocol,

@@ -84,12 +84,12 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
   const natA: Endpoint | null = opts.nat ? { address: '100.64.0.1', port: 0 } : null;
   // with NAT, B is configured with A's public address
   const a = mkSide('A', '10.0.0.1', '10.0.0.2', aOpts, opts.seed ?? 11);
-  const bMirror: SideOpts = bOpts === aOpts ? { ...aOpts, localTs: aOpts.remoteTs ?? ['10.2.0.0/16'], remoteTs: aOpts.localTs ?? ['10.1.0.0/16'], localId: aOpts.remoteId, remoteId: aOpts.localId } : bOpts;
+  const bMirror: SideOpts = bOpts === aOpts ? stripUndef({ ...aOpts, localTs: aOpts.remoteTs ?? ['10.2.0.0/16'], remoteTs: aOpts.localTs ?? ['10.1.0.0/16'], localId: aOpts.remoteId, remoteId: aOpts.localId }) as SideOpts : bOpts;
   const bo: SideOpts = { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'], ...stripUndef(bMirror) };
   const b = mkSide('B', '10.0.0.2', natA ? natA.address : '10.0.0.1', { ...bo, remoteId: bo.remoteId ?? aOpts.localId ?? '10.0.0.1', localId: bo.localId ?? aOpts.remoteId ?? '10.0.0.2' }, (opts.seed ?? 11) + 1);
   const queue: { to: Side; bytes: Uint8Array; local: Endpoint; remote: Endpoint }[] = [];
   const counters = { AB: 0, BA: 0 };
-  const wake: { A?: number; B?: number } = {};
+  const wake: { A: number | undefined; B: number | undefined } = { A: undefined, B: undefined };
   const pair: Pair = {
     clock,
     a,

@@ -165,7 +165,7 @@ describe('defaults and conversions', () => {
     local: { address: "2001:db8::1", port: 4500, id: "@#0102030405" }
     remote: { address: "2001:DB8::2", id: vpn@example.com }
     psk: 0sAAECAwQFBgcICQoLDA0ODw==
-    local_ts: [10.0.0.0/24[tcp/22]]
+    local_ts: ["10.0.0.0/24[tcp/22]"]
     tunnel: { name: v6tun, mss_clamp: 1360, mtu: 1280, routes: ["2001:db8:1::/48"] }
   hexpsk:
     local: { address: 192.0.2.1 }
@@ -312,7 +312,12 @@ describe('errors name file:line: key', () => {
       MIN.replace('psk_file: site-b.psk', 'psk: short'),
       ['x.yaml:5: connections.site-b.psk: PSK is too short (5 bytes; at least 8 required, 16+ random bytes recommended)'],
     ],
-    ['bad hex psk', MIN.replace('psk_file: site-b.psk', 'psk: 0xabc'), ['x.yaml:5: connections.site-b.psk: PSK starting with 0x must be hex digits']],
+    ['bad hex psk', MIN.replace('psk_file: site-b.psk', 'psk: "0xabc"'), ['x.yaml:5: connections.site-b.psk: PSK starting with 0x must be hex digits']],
+    [
+      'unquoted hex psk (a YAML number)',
+      MIN.replace('psk_file: site-b.psk', 'psk: 0x0123456789abcdef'),
+      ['x.yaml:5: connections.site-b.psk: expected a string; quote the PSK (YAML reads 0x… and plain digits as numbers)'],
+    ],
     ['invalid connection name', MIN.replace('site-b:', '"site b":'), ['x.yaml:2: connections.site b: invalid connection name "site b" (letters, digits, "-" and "_", at most 64, starting with a letter or digit)']],
     ['no connections', 'connections: {}\n', ['x.yaml:1: connections: at least one connection is required']],
     ['missing connections', 'log: { level: info }\n', ['x.yaml:1: connections: Invalid input: expected record, received undefined']],
@@ -392,7 +397,7 @@ connections:
   a:
     local: { address: 192.0.2.1, extra: 1 }
     remote: { address: "2001:db8::2" }
-    psk: short
+    psk: s3cr
     esp_proposals: [aes256gcm17]
     ike_lifetime: { rekey_time: 4h, life_time: 1h }
   b:
@@ -422,7 +427,7 @@ connections:
     expect(v.message.split('\n')).toHaveLength(8);
     expect(v.message.split('\n')[0]).toBe('x.yaml:1: cookie_threshold: Too small: expected number to be >=0');
     // the secret never appears in messages
-    expect(v.message).not.toContain('short');
+    expect(v.message).not.toContain('s3cr');
   });
 });
 

@@ -30,7 +30,13 @@ const BACKENDS: Backend[] = ['node', 'noble'];
 function aeadSa(encr: number, keyBits: number, key: Uint8Array, spi: number, esn: boolean, backend: Backend): EspCodecSa {
   return { spi, esn, cipher: getCipher(encr, keyBits, backend), encKey: key, integ: null, integKey: null };
 }
-function cbcSa(spi: number, esn: boolean, backend: Backend, encKey = fromHex('000102030405060708090a0b0c0d0e0f'), integKey = new Uint8Array(32).fill(0x42)): EspCodecSa {
+function cbcSa(
+  spi: number,
+  esn: boolean,
+  backend: Backend,
+  encKey: Uint8Array = fromHex('000102030405060708090a0b0c0d0e0f'),
+  integKey: Uint8Array = new Uint8Array(32).fill(0x42),
+): EspCodecSa {
   return {
     spi,
     esn,
@@ -140,10 +146,10 @@ for (const backend of BACKENDS) {
           for (let i = 1; i <= padLen; i++) plain[inner.length + i - 1] = i;
           plain[plain.length - 2] = padLen;
           plain[plain.length - 1] = 4;
-          const c = createCipheriv('aes-128-cbc', encKey, iv).setAutoPadding(false);
+          const c = createCipheriv('aes-128-cbc', Buffer.from(encKey), Buffer.from(iv)).setAutoPadding(false);
           const ct = Buffer.concat([c.update(plain), c.final()]);
           const head = Buffer.from('deadbeef00000042', 'hex');
-          const mac = createHmac('sha256', integKey).update(head).update(iv).update(ct);
+          const mac = createHmac('sha256', Buffer.from(integKey)).update(head).update(iv).update(ct);
           if (esn) mac.update(Buffer.from('00000007', 'hex'));
           const icv = mac.digest().subarray(0, 16);
           const expected = Buffer.concat([head, iv, ct, icv]).toString('hex');

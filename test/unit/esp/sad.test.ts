@@ -281,6 +281,8 @@ describe('TsSad events', () => {
     const { tx, rx } = pair({ encap: false });
     expect(rx.open(sealOk(tx, ipv4()), { address: A.address, port: 0 }).ok).toBe(true);
     expect(rx.drainEvents()).toEqual([]);
+    expect(rx.open(sealOk(tx, ipv4()), { address: '203.0.113.5', port: 0 }).ok).toBe(true);
+    expect(rx.drainEvents()).toEqual([{ kind: 'mapping', spi: 0x1001, remote: { address: '203.0.113.5', port: 0 } }]);
   });
 
   it('updateSa changes where outbound packets go', () => {

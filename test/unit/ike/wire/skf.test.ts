@@ -70,10 +70,10 @@ describe.each<SkKind>(['gcm', 'cbc'])('RFC 7383 fragmentation (%s)', (kind) => {
   it('each fragment is authenticated on its own (AAD covers Fragment Number/Total)', () => {
     const frags = fragmentMessage(big, registrySk(kind), 1000);
     const f = frags[1]!.slice();
-    f[28 + 5] ^= 1; // Fragment Number low octet
+    f[28 + 5]! ^= 1; // Fragment Number low octet
     expect(() => decodeFragment(f, registrySk(kind))).toThrow(DecryptError);
     const g = frags[1]!.slice();
-    g[g.length - 3] ^= 0x40;
+    g[g.length - 3]! ^= 0x40;
     expect(() => decodeFragment(g, registrySk(kind))).toThrow(DecryptError);
   });
 });

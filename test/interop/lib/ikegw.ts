@@ -1,0 +1,123 @@
+/**
+ * Runs the real ikegw daemon (dist/src/main.js) inside a test namespace, with a generated
+ * YAML config, a key log (debug feature) and the control socket in a private directory.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { spawnIn, stopChild } from './netns.js';
+import { request } from '../../../src/control/cli.js';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+export const MAIN = join(REPO, 'dist/src/main.js');
+
+export interface IkegwConnOpts {
+  name?: string;
+  local: string;
+  remote: string;
+  localId?: string;
+  remoteId?: string;
+  psk: string;
+  ike: string[];
+  esp: string[];
+  localTs: string[];
+  remoteTs: string[];
+  startAction?: 'none' | 'start';
+  encap?: 'always' | 'auto';
+  /** extra YAML lines for the connection (indented 4 spaces) */
+  extra?: string;
+}
+
+export interface StatusSa {
+  ike: { connection: string; state: string; spiI: string; spiR: string; encr: string; integ: string | null; prf: string; ke: string; natLocal: boolean; natRemote: boolean; local: { address: string; port: number }; remote: { address: string; port: number }; initiator: boolean };
+  children: { spiIn: string; spiOut: string; encr: string; integ: string | null; localTs: string[]; remoteTs: string[]; encap: boolean }[];
+}
+
+export class Ikegw {
+  child: ChildProcess | undefined;
+  dir = '';
+  private out = '';
+
+  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string } = {}): Promise<void> {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build`);
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true });
+    const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
+    let yaml = `log: { level: ${opts.logLevel ?? 'debug'} }\ncontrol: { socket: ${join(dir, 'ctl.sock')} }\ndataplane: { backend: ts }\nconnections:\n`;
+    for (const c of conns) {
+      yaml += `  ${c.name ?? 'gw'}:
+    local: { address: ${JSON.stringify(c.local)}${c.localId ? `, id: ${JSON.stringify(c.localId)}` : ''} }
+    remote: { address: ${JSON.stringify(c.remote)}${c.remoteId ? `, id: ${JSON.stringify(c.remoteId)}` : ''} }
+    psk: ${JSON.stringify(c.psk)}
+    ike_proposals: ${list(c.ike)}
+    esp_proposals: ${list(c.esp)}
+    local_ts: ${list(c.localTs)}
+    remote_ts: ${list(c.remoteTs)}
+    start_action: ${c.startAction ?? 'none'}
+    encap: ${c.encap ?? 'always'}
+${c.extra ?? ''}
+`;
+    }
+    writeFileSync(join(dir, 'ikegw.yaml'), yaml, { mode: 0o600 });
+    this.child = spawnIn(ns, [process.execPath, MAIN, '-c', join(dir, 'ikegw.yaml'), '--keylog', join(dir, 'keys.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.on('data', (d) => (this.out += d.toString()));
+    this.child.stderr?.on('data', (d) => (this.out += d.toString()));
+    const until = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await request(join(this.dir, 'ctl.sock'), { cmd: 'status' }, 1000);
+        return;
+      } catch (e) {
+        if (this.child.exitCode !== null || Date.now() > until) throw new Error(`ikegw did not start: ${e}\n${this.out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  async ctl(req: object): Promise<{ ok: boolean; result?: unknown; error?: string }> {
+    return request(join(this.dir, 'ctl.sock'), req, 3000);
+  }
+
+  async status(): Promise<{ connections: { name: string; state: string }[]; sas: StatusSa[] }> {
+    const r = await this.ctl({ cmd: 'status' });
+    if (!r.ok) throw new Error(r.error);
+    return r.result as { connections: { name: string; state: string }[]; sas: StatusSa[] };
+  }
+
+  async waitFor(pred: (sas: StatusSa[]) => boolean, timeoutMs = 10_000): Promise<StatusSa[]> {
+    const until = Date.now() + timeoutMs;
+    let last: StatusSa[] = [];
+    while (Date.now() < until) {
+      last = (await this.status()).sas;
+      if (pred(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`ikegw: condition not met in ${timeoutMs} ms; SAs: ${JSON.stringify(last)}\nlog tail:\n${this.log().split('\n').slice(-30).join('\n')}`);
+  }
+
+  /** ESP keys from the key log: spi (hex) → {encKey, integKey, dir} */
+  espKeys(): Map<string, { encKey: string; integKey: string; dir: string }> {
+    const m = new Map<string, { encKey: string; integKey: string; dir: string }>();
+    if (!existsSync(join(this.dir, 'keys.jsonl'))) return m;
+    for (const line of readFileSync(join(this.dir, 'keys.jsonl'), 'utf8').split('\n')) {
+      if (!line) continue;
+      const e = JSON.parse(line);
+      if (e.kind === 'esp') m.set(e.spi, { encKey: e.encKey, integKey: e.integKey, dir: e.dir });
+    }
+    return m;
+  }
+
+  log(): string {
+    return this.out;
+  }
+
+  alive(): boolean {
+    return !!this.child && this.child.exitCode === null;
+  }
+
+  async stop(): Promise<number | null> {
+    if (!this.child) return null;
+    await stopChild(this.child, 5000);
+    return this.child.exitCode;
+  }
+}
