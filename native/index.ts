@@ -139,7 +139,8 @@ export interface NativeBinding {
 const here = dirname(fileURLToPath(import.meta.url));
 /** native/ whether we run from sources (native/index.ts) or from dist/native/index.js */
 const nativeDir = existsSync(join(here, 'binding.gyp')) ? here : join(here, '..', '..', 'native');
-export const bindingPath = join(nativeDir, 'build', 'Release', 'ikegw_native.node');
+/** IKEGW_NATIVE_BINDING overrides the location (e.g. code compiled to another directory) */
+export const bindingPath = process.env['IKEGW_NATIVE_BINDING'] ?? join(nativeDir, 'build', 'Release', 'ikegw_native.node');
 
 let loaded: NativeBinding | undefined;
 let error: string | undefined;

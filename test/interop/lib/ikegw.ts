@@ -8,7 +8,17 @@ import type { ChildProcess } from 'node:child_process';
 import { spawnIn, stopChild } from './netns.js';
 import { request } from '../../../src/control/cli.js';
 
-export const REPO = resolve(import.meta.dirname, '../../..');
+/** the repository root (works from test/ and from the compiled dist/test/) */
+function findRepo(): string {
+  let d = import.meta.dirname;
+  while (!existsSync(join(d, 'package.json')) || existsSync(join(d, 'tsconfig.build.json')) === false) {
+    const up = resolve(d, '..');
+    if (up === d) throw new Error('repository root not found');
+    d = up;
+  }
+  return d;
+}
+export const REPO = findRepo();
 export const MAIN = join(REPO, 'dist/src/main.js');
 
 export interface IkegwConnOpts {
