@@ -11,7 +11,18 @@
  *    ordinary 16-bit port ranges here.
  */
 import { ConfigError } from '../common/errors.js';
-import type { TrafficSelectorWire } from '../ike/wire/types.js';
+/**
+ * The TSi/TSr substructure as the IKE codec models it (RFC 7296 §3.13.1); declared here
+ * structurally so that net/ does not depend on ike/ (ike/wire/types.ts has the same shape).
+ */
+export interface TrafficSelectorWire {
+  tsType: number;
+  ipProtocol: number;
+  startPort: number;
+  endPort: number;
+  startAddr: Uint8Array;
+  endAddr: Uint8Array;
+}
 import {
   type AddrRange,
   type Family,
