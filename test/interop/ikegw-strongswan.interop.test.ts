@@ -56,15 +56,16 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
   });
 
   /** ikegw on gwA, strongSwan on gwB (optionally gwA behind NAT) */
-  async function cell(label: string, role: Role, ike: string, esp: string, o: { nat?: boolean; swOnA?: boolean } = {}) {
-    const net: TwoGateways = twoGateways({ nat: !!o.nat });
+  async function cell(label: string, role: Role, ike: string, esp: string, o: { nat?: boolean; swOnA?: boolean; v6?: boolean } = {}) {
+    const net: TwoGateways = twoGateways({ nat: !!o.nat, ipv6Outer: !!o.v6 });
+    const fam = o.v6 ? 'v6' : 'v4';
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
       const { ns, outer } = net;
       // by default ikegw sits on gwA (behind the NAT when there is one)
-      const gwSide = o.swOnA ? { ns: ns.gwB, local: outer.gwB, remote: outer.gwASeenByB, lts: net.net.lanB.v4, rts: net.net.lanA.v4 } : { ns: ns.gwA, local: outer.gwALocal, remote: outer.gwB, lts: net.net.lanA.v4, rts: net.net.lanB.v4 };
-      const swSide = o.swOnA ? { ns: ns.gwA, local: outer.gwALocal, remote: outer.gwB, lts: net.net.lanA.v4, rts: net.net.lanB.v4 } : { ns: ns.gwB, local: outer.gwB, remote: outer.gwASeenByB, lts: net.net.lanB.v4, rts: net.net.lanA.v4 };
+      const gwSide = o.swOnA ? { ns: ns.gwB, local: outer.gwB, remote: outer.gwASeenByB, lts: net.net.lanB[fam], rts: net.net.lanA[fam] } : { ns: ns.gwA, local: outer.gwALocal, remote: outer.gwB, lts: net.net.lanA[fam], rts: net.net.lanB[fam] };
+      const swSide = o.swOnA ? { ns: ns.gwA, local: outer.gwALocal, remote: outer.gwB, lts: net.net.lanA[fam], rts: net.net.lanB[fam] } : { ns: ns.gwB, local: outer.gwB, remote: outer.gwASeenByB, lts: net.net.lanB[fam], rts: net.net.lanA[fam] };
       await Promise.all([
         gw.start(gwSide.ns, join(base, `${label}-gw`), [{ local: gwSide.local, remote: gwSide.remote, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: [ike], esp: [esp], localTs: [gwSide.lts], remoteTs: [gwSide.rts] }]),
         sw.start({
@@ -126,6 +127,18 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
     expect(s.natRemote).toBe(true);
     expect(s.remotePort).not.toBe(500);
     expect(s.localPort).toBe(4500);
+  }, 40_000);
+
+  it('IPv6 outer addresses, IPv6 selectors (ikegw initiates)', async () => {
+    const { s, g } = await cell('v6a', 'ikegw-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { v6: true });
+    expect(g.ike.local.address).toContain(':');
+    expect(s.remoteHost).toBe(g.ike.local.address);
+    expect(g.children[0]!.localTs[0]).toContain(':');
+  }, 40_000);
+
+  it('IPv6 outer addresses (strongSwan initiates)', async () => {
+    const { g } = await cell('v6b', 'strongswan-initiates', 'aes128gcm16-prfsha256-ecp256', 'chacha20poly1305', { v6: true });
+    expect(g.ike.remote.address).toContain(':');
   }, 40_000);
 
   it('strongSwan behind a NAT initiates to ikegw: ikegw sees the peer behind NAT', async () => {
