@@ -27,8 +27,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE_SRC = join(ROOT, 'test', 'interop', 'fixtures', 'native-gw.ts');
 // The fixture and what it imports are compiled into a private directory by beforeAll,
 // independent of the shared dist/ build.
-const OUT_DIR = mkdtempSync(join(tmpdir(), 'ikegw-native-fixture-'));
-const FIXTURE = join(OUT_DIR, 'test', 'interop', 'fixtures', 'native-gw.js');
+let OUT_DIR = '';
+let FIXTURE = '';
 
 function sh(cmd: string[], opts: { timeoutMs?: number; check?: boolean } = {}) {
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', timeout: opts.timeoutMs ?? 15_000 });
@@ -146,6 +146,8 @@ const CASES: SuiteCfg[] = [
 
 describe.skipIf(skip)('native data plane tunnel between two namespaces', () => {
   beforeAll(() => {
+    OUT_DIR = mkdtempSync(join(tmpdir(), 'ikegw-native-fixture-'));
+    FIXTURE = join(OUT_DIR, 'test', 'interop', 'fixtures', 'native-gw.js');
     // type errors elsewhere in the repo must not matter: emit regardless, then check the output exists
     sh(
       [process.execPath, join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', OUT_DIR, '--rootDir', ROOT,
@@ -169,7 +171,7 @@ describe.skipIf(skip)('native data plane tunnel between two namespaces', () => {
   });
 
   afterAll(() => {
-    rmSync(OUT_DIR, { recursive: true, force: true });
+    if (OUT_DIR) rmSync(OUT_DIR, { recursive: true, force: true });
     sh(['ip', 'netns', 'del', NS_A], { check: false });
     sh(['ip', 'netns', 'del', NS_B], { check: false });
     const left = sh(['ip', 'netns', 'list'], { check: false }).stdout;
