@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveStrongSwan, isRoot, ping, twoGateways, type TwoGateways } from '../test/interop/lib/netns.js';
+import { exec, haveStrongSwan, isRoot, ping, twoGateways, type TwoGateways } from '../test/interop/lib/netns.js';
 import { StrongSwan } from '../test/interop/lib/strongswan.js';
 import { Ikegw } from '../test/interop/lib/ikegw.js';
 import { formatStatus } from '../src/control/cli.js';
@@ -74,7 +74,22 @@ async function main(): Promise<number> {
     }
     say(`ping hostA → hostB (${net.addr.hostB.v4}) through the tunnel`);
     const p = ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 });
-    console.log(p.ok ? `    ${p.received}/${p.transmitted} replies, avg ${p.avgRttMs} ms` : '    no replies: the ESP data plane is not yet attached to the IKE daemon (see README, roadmap)');
+    console.log(`    hostA → hostB: ${p.received}/${p.transmitted} replies${p.ok ? `, avg ${p.avgRttMs} ms` : ''}`);
+    const back = ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 });
+    console.log(`    hostB → hostA: ${back.received}/${back.transmitted} replies`);
+    if (p.ok && exec(null, ['sh', '-c', 'command -v iperf3']).code === 0) {
+      say('5 s TCP throughput hostA → hostB (iperf3) through the tunnel');
+      const srv = net.topo.spawnIn(ns.hostB, ['iperf3', '-s', '-1', '-B', net.addr.hostB.v4], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 500));
+      const r = exec(ns.hostA, ['iperf3', '-c', net.addr.hostB.v4, '-t', '5', '-J'], { timeoutMs: 20_000 });
+      try {
+        const j = JSON.parse(r.stdout);
+        console.log(`    ${(j.end.sum_received.bits_per_second / 1e9).toFixed(2)} Gbit/s received, ${j.end.sum_sent.retransmits ?? 0} retransmits`);
+      } catch {
+        console.log(`    iperf3 failed: ${r.stderr.slice(0, 200)}`);
+      }
+      srv.kill();
+    }
     say('tearing down');
     return 0;
   } catch (e) {

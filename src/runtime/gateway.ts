@@ -12,6 +12,8 @@ import type { Logger } from '../common/log.js';
 import { IkeSaManager } from '../ike/manager.js';
 import type { Action, IkeEvent, Output } from '../ike/actions.js';
 import { UdpTransport } from '../dataplane/udp.js';
+import { NativeDataplane } from '../dataplane/native.js';
+import type { EspEvent } from '../esp/port.js';
 import { Scheduler } from './scheduler.js';
 
 /** Control-plane-only SAD: remembers installed SAs (no traffic). Used when no data plane is attached. */
@@ -50,7 +52,9 @@ export class Gateway {
   readonly clock: Clock;
   readonly manager: IkeSaManager;
   readonly udp: UdpTransport;
-  readonly sad: SadPort;
+  sad: SadPort;
+  /** the native data plane when it is attached (it then owns the IKE sockets too) */
+  native: NativeDataplane | undefined;
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
   private stopped = false;
@@ -73,6 +77,17 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    if (!this.opts.sad && this.config.dataplane.backend === 'native') {
+      if (!NativeDataplane.available) {
+        this.log.warn('native data plane not available (addon not built): running control plane only, no traffic');
+      } else {
+        this.startNative();
+        this.run(() => this.manager.start(this.clock.now()));
+        return;
+      }
+    } else if (!this.opts.sad) {
+      this.log.warn('dataplane.backend "ts" is not attached to the daemon yet: running control plane only, no traffic');
+    }
     const seen = new Set<string>();
     for (const c of this.config.connections) {
       const key = `${c.local.address}|${c.local.port}`;
@@ -84,6 +99,53 @@ export class Gateway {
     this.run(() => this.manager.start(this.clock.now()));
   }
 
+  /** The native data plane owns UDP 500/4500 and one TUN per connection. */
+  private startNative(): void {
+    const listen: { address: string; port: number; espInUdp: boolean }[] = [];
+    for (const c of this.config.connections) {
+      for (const port of [c.local.port, 4500]) {
+        if (!listen.some((l) => l.address === c.local.address && l.port === port)) listen.push({ address: c.local.address, port, espInUdp: port === 4500 });
+      }
+    }
+    const dp = new NativeDataplane({ listen });
+    try {
+      dp.start();
+    } catch (e) {
+      throw new Error(`cannot open UDP sockets ${listen.map((l) => `${l.address}:${l.port}`).join(', ')}: ${e instanceof Error ? e.message : e} (needs root or CAP_NET_BIND_SERVICE; is another IKE daemon running?)`);
+    }
+    try {
+      for (const c of this.config.connections) {
+        const mss = c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
+        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: [...c.tunnel.routes] });
+        this.log.info({ connection: c.name, tun: c.tunnel.name, mtu: c.tunnel.mtu, mss, routes: c.tunnel.routes }, 'tunnel interface up');
+      }
+    } catch (e) {
+      dp.stop();
+      throw new Error(`cannot create the tunnel interfaces: ${e instanceof Error ? e.message : e} (needs CAP_NET_ADMIN and /dev/net/tun)`);
+    }
+    dp.onIke((d, local, remote) => this.run(() => this.manager.handleDatagram(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), local, remote, this.clock.now())));
+    dp.onEvent((ev) => this.onEspEvent(ev));
+    this.native = dp;
+    this.sad = dp;
+    this.log.info({ sockets: dp.boundSockets() }, 'listening (native data plane)');
+  }
+
+  private onEspEvent(ev: EspEvent): void {
+    switch (ev.kind) {
+      case 'acquire': {
+        const c = this.config.connections.find((x) => x.name === ev.connection);
+        if (c?.startAction === 'trap') this.run(() => this.manager.acquire(ev.connection, this.clock.now()));
+        return;
+      }
+      case 'expire':
+        this.log.info({ spi: hex32(ev.spi), hard: ev.hard, reason: ev.reason }, 'ESP SA lifetime reached');
+        return;
+      case 'mapping':
+        this.log.info({ spi: hex32(ev.spi), remote: ev.remote }, 'peer NAT mapping changed (ESP)');
+        return;
+    }
+  }
+
   /** Delete every SA (INFORMATIONAL Delete), wait briefly for answers, then close sockets. */
   async stop(graceMs = 3000): Promise<void> {
     if (this.stopped) return;
@@ -93,6 +155,7 @@ export class Gateway {
     this.stopped = true;
     this.scheduler.stop();
     await this.udp.close();
+    this.native?.stop();
     this.log.info('stopped');
   }
 
@@ -118,17 +181,28 @@ export class Gateway {
       this.log.error({ err: e instanceof Error ? e.stack : String(e) }, 'internal error in IKE core');
       return;
     }
-    for (const a of out.actions) this.execute(a);
+    for (const a of out.actions) {
+      try {
+        this.execute(a);
+      } catch (e) {
+        this.log.error({ action: a.kind, err: e instanceof Error ? e.message : String(e) }, 'action failed');
+      }
+    }
     this.scheduler.set(out.wakeAt);
   }
 
   private execute(a: Action): void {
     switch (a.kind) {
       case 'send':
-        this.udp.sendIke(a.datagrams, a.local, a.remote);
+        if (this.native) for (const d of a.datagrams) this.native.sendIke(d, a.local, a.remote);
+        else this.udp.sendIke(a.datagrams, a.local, a.remote);
         return;
       case 'install-sa':
-        this.sad.addSa(a.spec);
+        try {
+          this.sad.addSa(a.spec);
+        } catch (e) {
+          this.log.error({ spi: hex32(a.spec.spi), dir: a.spec.dir, err: e instanceof Error ? e.message : String(e) }, 'data plane refused the SA');
+        }
         return;
       case 'activate-outbound':
         this.sad.activateOutbound(a.connection, a.spi);
@@ -197,7 +271,7 @@ export class Gateway {
         ...s,
         children: s.children.map((c) => ({ ...c, spiIn: hex32(c.spiIn), spiOut: hex32(c.spiOut), counters: { in: this.sad.querySa(c.spiIn), out: this.sad.querySa(c.spiOut) } })),
       })),
-      stats: { ike: this.manager.stats, udp: this.udp.counters },
+      stats: { ike: this.manager.stats, udp: this.udp.counters, dataplane: this.native?.stats() },
     };
   }
 }

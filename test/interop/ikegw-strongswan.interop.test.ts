@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
+import { ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
 import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
 import { Ikegw, type StatusSa } from './lib/ikegw.js';
 
@@ -105,6 +105,12 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
       expect(ourOut.toLowerCase()).toBe((ikegwIsInitiator ? swKeys.encrI : swKeys.encrR)!.toLowerCase());
       expect(ourIn.toLowerCase()).toBe((ikegwIsInitiator ? swKeys.encrR : swKeys.encrI)!.toLowerCase());
       if (wantEsp.integ) expect(ours.get(gc.spiOut)!.integKey.toLowerCase()).toBe((ikegwIsInitiator ? swKeys.integI : swKeys.integR)!.toLowerCase());
+      // traffic through the tunnel, both ways (native data plane ⇄ strongSwan libipsec)
+      const hostAddr = (h: { v4: string; v6: string }) => (o.v6 ? h.v6 : h.v4);
+      const ab = ping(ns.hostA, hostAddr(net.addr.hostB), { count: 3, timeoutS: 3, intervalS: 0.2 });
+      const ba = ping(ns.hostB, hostAddr(net.addr.hostA), { count: 3, timeoutS: 3, intervalS: 0.2 });
+      expect(ab.received, `hostA → hostB\n${ab.output}`).toBeGreaterThanOrEqual(2);
+      expect(ba.received, `hostB → hostA\n${ba.output}`).toBeGreaterThanOrEqual(2);
       return { s: s!, g: g!, gw, sw, net };
     } finally {
       await gw.stop();

@@ -36,6 +36,8 @@ export interface IkegwConnOpts {
   encap?: 'always' | 'auto';
   /** extra YAML lines for the connection (indented 4 spaces) */
   extra?: string;
+  /** routes into the connection's TUN (default: remoteTs) */
+  routes?: string[];
 }
 
 export interface StatusSa {
@@ -48,12 +50,12 @@ export class Ikegw {
   dir = '';
   private out = '';
 
-  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string } = {}): Promise<void> {
+  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string; backend?: 'native' | 'ts' } = {}): Promise<void> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build`);
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
     const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
-    let yaml = `log: { level: ${opts.logLevel ?? 'debug'} }\ncontrol: { socket: ${join(dir, 'ctl.sock')} }\ndataplane: { backend: ts }\nconnections:\n`;
+    let yaml = `log: { level: ${opts.logLevel ?? 'debug'} }\ncontrol: { socket: ${join(dir, 'ctl.sock')} }\ndataplane: { backend: ${opts.backend ?? 'native'} }\nconnections:\n`;
     for (const c of conns) {
       yaml += `  ${c.name ?? 'gw'}:
     local: { address: ${JSON.stringify(c.local)}${c.localId ? `, id: ${JSON.stringify(c.localId)}` : ''} }
@@ -65,6 +67,7 @@ export class Ikegw {
     remote_ts: ${list(c.remoteTs)}
     start_action: ${c.startAction ?? 'none'}
     encap: ${c.encap ?? 'always'}
+    tunnel: { routes: ${list(c.routes ?? c.remoteTs)} }
 ${c.extra ?? ''}
 `;
     }
