@@ -19,6 +19,7 @@ import { ExchangeState, retransmitDelay, type InitiatorTask } from './task-manag
 import { encrIanaName as encrName, integIanaName as integName, keIanaName as keName, prfIanaName as prfName } from '../crypto/registry.js';
 import { processRequest } from './tasks/responder.js';
 import { DpdTask } from './tasks/informational.js';
+import { ChildRekeyTask, childDeadline, childTick } from './tasks/child-rekey.js';
 
 export type IkeState = 'connecting' | 'authenticating' | 'established' | 'deleting' | 'dead';
 
@@ -310,6 +311,7 @@ export class IkeSa {
     consider(this.ex.active?.nextAt);
     consider(this.halfOpenExpireAt);
     consider(this.dpdAt());
+    consider(childDeadline(this));
     return t;
   }
 
@@ -323,6 +325,8 @@ export class IkeSa {
     if (this.state === 'dead') return;
     const dpd = this.dpdAt();
     if (dpd !== undefined && now >= dpd) this.queue(new DpdTask(this), now);
+    // CHILD_SA lifetimes (§2.8): rekey at the soft deadline, delete at the hard one
+    childTick(this, now);
     if (this.halfOpenExpireAt !== undefined && now >= this.halfOpenExpireAt && this.state !== 'established') {
       this.log('info', 'half-open IKE SA timed out');
       this.die('half-open timeout', now);
@@ -345,6 +349,15 @@ export class IkeSa {
       this.emit({ type: 'retransmit', connection: this.conn.name, ikeId: this.id, exchange: exchangeName(a.task.exchange), messageId: a.messageId, attempt: a.retransmits });
       this.send(a.datagrams);
     }
+  }
+
+  /** Start rekeying a CHILD_SA now (RFC 7296 §1.3.3); false if it is not in a rekeyable state. */
+  initiateChildRekey(childId: number, now: number): boolean {
+    const ch = this.children.get(childId);
+    if (!ch || ch.state !== 'installed' || this.state !== 'established') return false;
+    if (this.ex.hasTask('child-rekey') && [this.ex.active?.task, ...this.ex.queue].some((t) => t instanceof ChildRekeyTask && t.child === ch)) return false;
+    this.queue(new ChildRekeyTask(this, ch), now);
+    return true;
   }
 
   // ---------------------------------------------------------------- teardown

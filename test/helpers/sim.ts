@@ -53,6 +53,12 @@ export interface Side {
   installed: SaSpec[];
   deleted: number[];
   sent: { at: number; bytes: Uint8Array; local: Endpoint; remote: Endpoint }[];
+  /** the manager's rng (set nextFirstByte to steer nonce order) */
+  rng: SeededRng;
+  /** SPIs switched to by activate-outbound actions */
+  activated: number[];
+  /** data-plane actions in order */
+  dataplane: { op: 'install' | 'activate' | 'delete'; spi: number; dir?: 'in' | 'out'; at: number }[];
 }
 
 export interface Pair {
@@ -68,19 +74,27 @@ export interface Pair {
   run(maxSteps?: number): void;
   advance(ms: number): void;
   exchanges(dir: 'AB' | 'BA'): { exchange: number; response: boolean; mid: number }[];
+  /** called just before a datagram is handed to the receiving side */
+  beforeDeliver: (to: Side, bytes: Uint8Array) => void;
 }
 
 export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?: boolean; seed?: number } = {}): Pair {
   const clock = new ManualClock(1000);
-  const mkSide = (name: 'A' | 'B', local: string, remote: string, so: SideOpts, seed: number): Side => ({
-    name,
-    addr: local,
-    mgr: new IkeSaManager(sideConfig(local, remote, so).connections, { rng: new SeededRng(seed), cookieThreshold: so.cookieThreshold ?? 10 }, clock.now()),
-    events: [],
-    installed: [],
-    deleted: [],
-    sent: [],
-  });
+  const mkSide = (name: 'A' | 'B', local: string, remote: string, so: SideOpts, seed: number): Side => {
+    const rng = new SeededRng(seed);
+    return {
+      name,
+      addr: local,
+      mgr: new IkeSaManager(sideConfig(local, remote, so).connections, { rng, cookieThreshold: so.cookieThreshold ?? 10 }, clock.now()),
+      events: [],
+      installed: [],
+      deleted: [],
+      sent: [],
+      rng,
+      activated: [],
+      dataplane: [],
+    };
+  };
   const natA: Endpoint | null = opts.nat ? { address: '100.64.0.1', port: 0 } : null;
   // with NAT, B is configured with A's public address
   const a = mkSide('A', '10.0.0.1', '10.0.0.2', aOpts, opts.seed ?? 11);
@@ -95,6 +109,7 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
     a,
     b,
     filter: () => true,
+    beforeDeliver: () => {},
     natA,
     initiate() {
       apply(a, a.mgr.initiate('peer', clock.now()));
@@ -105,6 +120,7 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
     run(maxSteps = 1000) {
       for (let i = 0; i < maxSteps && queue.length; i++) {
         const m = queue.shift()!;
+        pair.beforeDeliver(m.to, m.bytes);
         apply(m.to, m.to.mgr.handleDatagram(m.bytes, m.local, m.remote, clock.now()));
       }
     },
@@ -154,9 +170,15 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
       }
       case 'install-sa':
         side.installed.push(act.spec);
+        side.dataplane.push({ op: 'install', spi: act.spec.spi, dir: act.spec.dir, at: clock.now() });
+        return;
+      case 'activate-outbound':
+        side.activated.push(act.spi);
+        side.dataplane.push({ op: 'activate', spi: act.spi, at: clock.now() });
         return;
       case 'delete-sa':
         side.deleted.push(act.spi);
+        side.dataplane.push({ op: 'delete', spi: act.spi, at: clock.now() });
         return;
       case 'event':
         side.events.push(act.event);

@@ -1,14 +1,116 @@
 /**
- * CREATE_CHILD_SA responder (RFC 7296 §1.3). Rekeying of CHILD and IKE SAs (§1.3.2, §1.3.3,
- * §2.8) is not implemented yet: we refuse additional SAs with NO_ADDITIONAL_SAS, which the
- * RFC allows (§1.3) and which makes a peer fall back to re-establishing.
- * TODO(issue 5): child rekey, IKE rekey, collisions.
+ * CREATE_CHILD_SA responder (RFC 7296 §1.3.1 new CHILD_SA, §1.3.3 CHILD_SA rekey, §2.8).
+ *
+ *   HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr}  -->
+ *                             <--  HDR, SK {SA, Nr, [KEr], TSi, TSr}
+ *
+ * The new pair is installed (inbound, outbound, outbound switch) before our response leaves
+ * (make-before-break). On a rekey the old pair is marked `rekeyed` and stays installed
+ * until the initiator's Delete arrives (or its hard lifetime passes).
+ *
+ * Collisions (§2.8.1): a rekey request for a child we are rekeying ourselves is answered
+ * normally and recorded on our in-flight ChildRekeyTask, which settles the redundant pair
+ * when its own response arrives (see child-rekey.ts). A rekey request for a child we are
+ * deleting (or have already replaced) gets TEMPORARY_FAILURE.
+ *
+ * IKE SA rekeying (§1.3.2: an SA proposal for protocol IKE) is not implemented yet: we refuse
+ * it with NO_ADDITIONAL_SAS, which the RFC allows (§1.3) and which makes a peer fall back to
+ * re-establishing. TODO(issue 5): IKE rekey.
  */
-import { NotifyType } from '../wire/constants.js';
+import { NotifyType, PayloadType, ProtocolId, notifyName } from '../wire/constants.js';
 import type { IkeMessage, Payload } from '../wire/types.js';
 import { notifyPayload, type IkeSa } from '../ike-sa.js';
+import { selectEsp } from '../proposal.js';
+import { getKe } from '../../crypto/registry.js';
+import { installChild, narrowAsResponder, spiBytes, spiFromBytes, toWire } from './child-create.js';
+import { findNotify, findPayload } from '../wire-api.js';
+import { CHILD_NONCE_LEN, activeRekeyOf } from './child-rekey.js';
+import type { ChildSa } from '../child-sa.js';
 
-export function respondCreateChild(sa: IkeSa, _msg: IkeMessage, _now: number): Payload[] {
-  sa.log('warn', 'peer requested CREATE_CHILD_SA, not supported yet: answering NO_ADDITIONAL_SAS');
-  return [notifyPayload(NotifyType.NO_ADDITIONAL_SAS)];
+export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Payload[] {
+  const saP = findPayload(msg, PayloadType.SA);
+  const niP = findPayload(msg, PayloadType.NONCE);
+  if (!saP || !niP) return [notifyPayload(NotifyType.INVALID_SYNTAX)];
+  if (saP.proposals.some((p) => p.protocolId === ProtocolId.IKE)) {
+    sa.log('warn', 'peer requested an IKE SA rekey (CREATE_CHILD_SA), not supported yet: answering NO_ADDITIONAL_SAS');
+    return [notifyPayload(NotifyType.NO_ADDITIONAL_SAS)];
+  }
+
+  // §1.3.3: N(REKEY_SA) names the SA being replaced by the SPI the peer uses inbound (our outbound)
+  let old: ChildSa | null = null;
+  const rekey = findNotify(msg, NotifyType.REKEY_SA);
+  if (rekey) {
+    if (rekey.protocolId !== ProtocolId.ESP || rekey.spi.length !== 4) {
+      sa.log('warn', `CREATE_CHILD_SA rekey for protocol ${rekey.protocolId}: not supported`);
+      return [notifyPayload(NotifyType.NO_PROPOSAL_CHOSEN)];
+    }
+    const spi = spiFromBytes(rekey.spi);
+    old = [...sa.children.values()].find((c) => c.spiOut === spi) ?? null;
+    if (!old) {
+      sa.log('info', `peer wants to rekey CHILD_SA with SPI ${spi.toString(16)}, which we do not have`);
+      return [notifyPayload(NotifyType.CHILD_SA_NOT_FOUND, undefined, ProtocolId.ESP, rekey.spi)];
+    }
+    if (old.state === 'deleting' || old.state === 'rekeyed') {
+      sa.log('info', `peer wants to rekey CHILD_SA ${old.id}, which is being ${old.state === 'deleting' ? 'deleted' : 'replaced'}: TEMPORARY_FAILURE`);
+      return [notifyPayload(NotifyType.TEMPORARY_FAILURE)];
+    }
+  }
+  const what = old ? `rekey of CHILD_SA ${old.id}` : 'new CHILD_SA';
+  const refuse = (notify: number, reason: string, data?: Uint8Array): Payload[] => {
+    sa.log('warn', `CREATE_CHILD_SA (${what}) refused: ${reason}`, { notify: notifyName(notify) });
+    if (!old) sa.emit({ type: 'failed', connection: sa.conn.name, ikeId: sa.id, reason, notify: notifyName(notify) });
+    return [notifyPayload(notify, data)];
+  };
+
+  const sel = selectEsp(saP.proposals, sa.conn.espProposals, { inIkeAuth: false });
+  if (!sel) return refuse(NotifyType.NO_PROPOSAL_CHOSEN, 'no acceptable ESP proposal');
+  const keP = findPayload(msg, PayloadType.KE);
+  if (sel.suite.ke !== null && (!keP || keP.group !== sel.suite.ke)) {
+    // §1.3: the KE group must be the one of the chosen proposal; tell the peer which one we want
+    return refuse(NotifyType.INVALID_KE_PAYLOAD, `peer sent KE for group ${keP?.group ?? 'none'}, we want ${sel.suite.ke}`, new Uint8Array([(sel.suite.ke >> 8) & 0xff, sel.suite.ke & 0xff]));
+  }
+  const tsi = findPayload(msg, PayloadType.TSi);
+  const tsr = findPayload(msg, PayloadType.TSr);
+  if (!tsi || !tsr) return refuse(NotifyType.INVALID_SYNTAX, 'request lacks TSi or TSr');
+  const ts = narrowAsResponder(sa, tsi.selectors, tsr.selectors);
+  if (!ts) return refuse(NotifyType.TS_UNACCEPTABLE, 'traffic selectors unacceptable');
+
+  let gir: Uint8Array | null = null;
+  let ker: Payload | null = null;
+  if (sel.suite.ke !== null && keP) {
+    const ke = getKe(sel.suite.ke).create();
+    try {
+      gir = ke.computeSecret(keP.data);
+    } catch (e) {
+      return refuse(NotifyType.INVALID_SYNTAX, `bad KEi: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    ker = { type: PayloadType.KE, group: sel.suite.ke, data: ke.publicKey };
+  }
+  // nonce before the SPI: tests steer the nonce order with SeededRng.nextFirstByte
+  const nr = sa.deps.rng.bytes(CHILD_NONCE_LEN);
+  const spiIn = sa.deps.allocSpi();
+  const fresh = installChild(
+    sa,
+    { suite: sel.suite, spiIn, spiOut: spiFromBytes(sel.peerSpi), localTs: ts.local, remoteTs: ts.remote, ni: niP.data, nr, gir, weInitiated: false, activate: true },
+    now,
+  );
+  gir?.fill(0);
+  if (old) {
+    const mine = activeRekeyOf(sa, old);
+    if (mine) {
+      // §2.8.1 simultaneous rekey: settled when our own exchange completes
+      mine.collision = { child: fresh, ni: niP.data, nr };
+      sa.log('info', `CHILD_SA rekey collision on CHILD_SA ${old.id}: answering the peer's request`);
+    }
+    old.state = 'rekeyed';
+    sa.emit({ type: 'child-rekeyed', ike: sa.id, old: old.info, child: fresh.info });
+    sa.log('info', `CHILD_SA ${old.id} rekeyed by the peer as ${fresh.id} (in ${fresh.spiIn.toString(16)}, out ${fresh.spiOut.toString(16)})`);
+  }
+  return [
+    { type: PayloadType.SA, proposals: [{ ...sel.proposal, spi: spiBytes(spiIn) }] },
+    { type: PayloadType.NONCE, data: nr },
+    ...(ker ? [ker] : []),
+    { type: PayloadType.TSi, selectors: toWire(ts.remote) },
+    { type: PayloadType.TSr, selectors: toWire(ts.local) },
+  ];
 }

@@ -1,0 +1,101 @@
+/**
+ * Daemon lifecycle against real peers in namespaces:
+ *  - ikegw ⇄ ikegw: tunnel up, traffic both ways;
+ *  - SIGTERM: ikegw sends Deletes (strongSwan drops the SAs) and exits 0;
+ *  - peer restart: strongSwan killed hard and started again initiates with INITIAL_CONTACT;
+ *    ikegw drops the stale SAs and carries traffic on the new ones.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
+import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
+import { Ikegw, type StatusSa } from './lib/ikegw.js';
+
+const gate = requireInterop('ikegw lifecycle interop', { strongswan: true });
+const PSK = 'lifecycle-secret-0123456789';
+const upGw = (sas: StatusSa[]) => sas.length === 1 && sas[0]!.ike.state === 'established' && sas[0]!.children.length === 1;
+const upSw = (sas: ParsedSa[]) => sas.length === 1 && sas[0]!.state === 'ESTABLISHED' && sas[0]!.children.some((c) => c.state === 'INSTALLED');
+
+describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
+  let base = '';
+  beforeAll(() => {
+    base = mkdtempSync(join(tmpdir(), 'ikt-lc-'));
+  });
+  afterAll(() => {
+    if (base && !process.env['IKEGW_KEEP_LOGS']) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('ikegw ⇄ ikegw behind NAT: up, ping both ways', async () => {
+    const net: TwoGateways = twoGateways({ nat: true });
+    const a = new Ikegw();
+    const b = new Ikegw();
+    try {
+      const { ns, outer } = net;
+      await b.start(ns.gwB, join(base, 'gg-b'), [{ local: outer.gwB, remote: outer.gwASeenByB, localId: 'b.test', remoteId: 'a.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
+      await a.start(ns.gwA, join(base, 'gg-a'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      const [ga] = await a.waitFor(upGw);
+      const [gb] = await b.waitFor(upGw);
+      expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
+      expect(ga!.ike.natLocal).toBe(true);
+      expect(gb!.ike.natRemote).toBe(true);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+
+  it('SIGTERM: Deletes reach strongSwan, exit code 0', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'term-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await gw.start(ns.gwA, join(base, 'term-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      await sw.waitFor(upSw);
+      const code = await gw.stop();
+      expect(code).toBe(0);
+      await sw.waitFor((sas) => sas.length === 0, 3000);
+      expect(gw.log()).toMatch(/stopping: deleting SAs/);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+
+  it('peer restart with INITIAL_CONTACT: stale SAs dropped, traffic on the new ones', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw1 = new StrongSwan();
+    const sw2 = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      const conf = { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] };
+      await gw.start(ns.gwA, join(base, 'rs-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
+      await sw1.start({ ns: ns.gwB, dir: join(base, 'rs-sw1'), conf });
+      sw1.initiate('net');
+      const [first] = await gw.waitFor(upGw);
+      // hard kill: no Delete reaches ikegw
+      process.kill(sw1.pid!, 'SIGKILL');
+      await sw1.stop();
+      await sw2.start({ ns: ns.gwB, dir: join(base, 'rs-sw2'), conf });
+      sw2.initiate('net');
+      await sw2.waitFor(upSw);
+      const [second] = await gw.waitFor((sas) => upGw(sas) && sas[0]!.ike.spiI !== first!.ike.spiI, 10_000);
+      expect(second!.children[0]!.spiIn).not.toBe(first!.children[0]!.spiIn);
+      expect(gw.log()).toMatch(/INITIAL_CONTACT/);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+    } finally {
+      await gw.stop();
+      await sw1.stop().catch(() => {});
+      await sw2.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+});
