@@ -1,0 +1,262 @@
+/**
+ * CHILD_SA rekeying with CREATE_CHILD_SA (RFC 7296 §1.3.3, §2.8, §2.8.1) between two
+ * in-process gateways with a fake clock: plain and PFS rekeys in both directions,
+ * refused rekeys, repeated rekeys, simultaneous rekey collisions and a lost response.
+ */
+import { describe, expect, it } from 'vitest';
+import { makePair, eventsOf, type Pair, type Side, type SideOpts } from '../helpers/sim.js';
+import { decodeHeader } from '../../src/ike/wire/message.js';
+import type { ChildSaInfo } from '../../src/ike/actions.js';
+
+const CREATE_CHILD_SA = 36;
+const life = (rekey: number, lifeS: number) => `    child_lifetime: { rekey_time: ${rekey}s, life_time: ${lifeS}s, jitter: 0% }`;
+const FAST = life(60, 90);
+const SLOW = life(120, 150);
+const B_TS = { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'] };
+
+function children(s: Side): ChildSaInfo[] {
+  const l = s.mgr.list();
+  expect(l).toHaveLength(1);
+  return l[0]!.children;
+}
+
+/** exactly one CHILD_SA pair on each side, and both sides agree on its SPIs and keys */
+function onePair(p: Pair): { a: ChildSaInfo; b: ChildSaInfo } {
+  const ca = children(p.a);
+  const cb = children(p.b);
+  expect(ca).toHaveLength(1);
+  expect(cb).toHaveLength(1);
+  const a = ca[0]!;
+  const b = cb[0]!;
+  expect(a.spiIn).toBe(b.spiOut);
+  expect(a.spiOut).toBe(b.spiIn);
+  keysAgree(p, a.spiOut);
+  keysAgree(p, a.spiIn);
+  return { a, b };
+}
+
+function keysAgree(p: Pair, spi: number): void {
+  const all = [...p.a.installed, ...p.b.installed].filter((s) => s.spi === spi);
+  expect(all).toHaveLength(2);
+  const [x, y] = all as [(typeof all)[0], (typeof all)[0]];
+  expect(new Set([x.dir, y.dir])).toEqual(new Set(['in', 'out']));
+  expect(Buffer.from(x.encKey).equals(Buffer.from(y.encKey))).toBe(true);
+  expect(Buffer.from(x.integKey).equals(Buffer.from(y.integKey))).toBe(true);
+}
+
+/** the pair was installed inbound first, and its outbound was switched to before the old inbound went away */
+function makeBeforeBreak(s: Side, fresh: ChildSaInfo, old: ChildSaInfo): void {
+  const dp = s.dataplane;
+  const iIn = dp.findIndex((d) => d.op === 'install' && d.spi === fresh.spiIn);
+  const iOut = dp.findIndex((d) => d.op === 'install' && d.spi === fresh.spiOut);
+  const act = dp.findIndex((d) => d.op === 'activate' && d.spi === fresh.spiOut);
+  const delOldIn = dp.findIndex((d) => d.op === 'delete' && d.spi === old.spiIn);
+  const delOldOut = dp.findIndex((d) => d.op === 'delete' && d.spi === old.spiOut);
+  expect(iIn).toBeGreaterThanOrEqual(0);
+  expect(iIn).toBeLessThan(iOut);
+  expect(iOut).toBeLessThan(act);
+  expect(delOldIn).toBeGreaterThan(act);
+  expect(delOldOut).toBeGreaterThan(act);
+}
+
+function up(aOpts: SideOpts, bOpts: SideOpts): { p: Pair; first: { a: ChildSaInfo; b: ChildSaInfo } } {
+  const p = makePair(aOpts, { ...B_TS, ...bOpts });
+  p.initiate();
+  p.run();
+  const first = onePair(p);
+  return { p, first };
+}
+
+function logs(s: Side): string[] {
+  return eventsOf(s, 'log').map((e) => e.msg);
+}
+
+describe('CHILD_SA rekey (RFC 7296 §1.3.3)', () => {
+  for (const who of ['A', 'B'] as const) {
+    it(`rekeys when ${who}'s soft lifetime passes: one new pair, old pair deleted on both sides`, () => {
+      const { p, first } = up({ extra: who === 'A' ? FAST : SLOW }, { extra: who === 'A' ? SLOW : FAST });
+      p.advance(59_999);
+      expect(onePair(p).a.spiIn).toBe(first.a.spiIn);
+      p.advance(1);
+      const now = onePair(p);
+      expect(now.a.spiIn).not.toBe(first.a.spiIn);
+      expect(now.a.spiOut).not.toBe(first.a.spiOut);
+      for (const s of [p.a, p.b]) {
+        expect(s.installed).toHaveLength(4);
+        expect(eventsOf(s, 'child-rekeyed')).toHaveLength(1);
+        expect(eventsOf(s, 'child-down')).toHaveLength(1);
+      }
+      expect(new Set(p.a.deleted)).toEqual(new Set([first.a.spiIn, first.a.spiOut]));
+      expect(new Set(p.b.deleted)).toEqual(new Set([first.b.spiIn, first.b.spiOut]));
+      makeBeforeBreak(p.a, now.a, first.a);
+      makeBeforeBreak(p.b, now.b, first.b);
+      // the initiator of the rekey sent the CREATE_CHILD_SA request and the Delete
+      const init = who === 'A' ? 'AB' : 'BA';
+      const reqs = p.exchanges(init).filter((e) => !e.response && e.exchange !== 37 || (!e.response && e.exchange === 37));
+      expect(reqs.filter((e) => e.exchange === CREATE_CHILD_SA)).toHaveLength(1);
+      expect(p.exchanges(init === 'AB' ? 'BA' : 'AB').filter((e) => e.exchange === CREATE_CHILD_SA && !e.response)).toHaveLength(0);
+    });
+  }
+
+  it('PFS rekey (aes256gcm16-x25519): new keys agree and the pair records the group', () => {
+    const esp = ['aes256gcm16-x25519'];
+    const { p, first } = up({ esp, extra: FAST }, { esp, extra: SLOW });
+    expect(first.a.ke).toBeNull(); // IKE_AUTH carries no KE
+    p.advance(60_000);
+    const now = onePair(p);
+    expect(now.a.spiIn).not.toBe(first.a.spiIn);
+    expect(now.a.ke).not.toBeNull();
+    expect(now.b.ke).toBe(now.a.ke);
+    const req = p.a.sent.map((s) => decodeHeader(s.bytes)).filter((h) => h.exchangeType === CREATE_CHILD_SA);
+    expect(req).toHaveLength(1);
+  });
+
+  it('PFS mismatch (A wants PFS, B none): NO_PROPOSAL_CHOSEN, the old pair stays until its hard lifetime', () => {
+    const { p, first } = up({ esp: ['aes256gcm16-x25519'], extra: FAST }, { esp: ['aes256gcm16'], extra: life(200, 300) });
+    p.advance(60_000);
+    expect(logs(p.a).some((m) => m.includes('NO_PROPOSAL_CHOSEN'))).toBe(true);
+    let now = onePair(p);
+    expect(now.a.spiIn).toBe(first.a.spiIn);
+    expect(p.a.deleted).toHaveLength(0);
+    expect(p.b.deleted).toHaveLength(0);
+    // retries keep failing; the old pair keeps carrying traffic until 90 s, then it is deleted
+    p.advance(25_000);
+    now = onePair(p);
+    expect(now.a.spiIn).toBe(first.a.spiIn);
+    expect(p.a.sent.map((s) => decodeHeader(s.bytes)).filter((h) => h.exchangeType === CREATE_CHILD_SA).length).toBeGreaterThanOrEqual(2);
+    p.advance(5_000);
+    expect(children(p.a)).toHaveLength(0);
+    expect(children(p.b)).toHaveLength(0);
+    expect(new Set(p.b.deleted)).toEqual(new Set([first.b.spiIn, first.b.spiOut]));
+  });
+
+  it('10 consecutive rekeys over simulated time keep exactly one agreeing pair', () => {
+    const { p, first } = up({ extra: FAST }, { extra: SLOW });
+    const seen = new Set([first.a.spiIn]);
+    for (let i = 1; i <= 10; i++) {
+      p.advance(60_000);
+      const now = onePair(p);
+      expect(seen.has(now.a.spiIn)).toBe(false);
+      seen.add(now.a.spiIn);
+      for (const s of [p.a, p.b]) {
+        expect(s.installed).toHaveLength(2 * (i + 1));
+        expect(s.deleted).toHaveLength(2 * i);
+        expect(eventsOf(s, 'child-rekeyed')).toHaveLength(i);
+      }
+      const ike = p.a.mgr.list()[0]!.ike;
+      expect(ike.state).toBe('established');
+    }
+    expect(eventsOf(p.a, 'ike-down')).toHaveLength(0);
+    expect(eventsOf(p.a, 'retransmit')).toHaveLength(0);
+  });
+
+  it('a lost CREATE_CHILD_SA response is retransmitted and answered from the cache: still one pair', () => {
+    const { p, first } = up({ extra: FAST }, { extra: SLOW });
+    let dropped = 0;
+    p.filter = (dir, bytes) => {
+      const h = decodeHeader(bytes);
+      if (dir === 'BA' && h.exchangeType === CREATE_CHILD_SA && h.response && dropped === 0) {
+        dropped++;
+        return false;
+      }
+      return true;
+    };
+    p.advance(60_000);
+    expect(dropped).toBe(1);
+    p.advance(4_000);
+    expect(eventsOf(p.a, 'retransmit')).toHaveLength(1);
+    const now = onePair(p);
+    expect(now.a.spiIn).not.toBe(first.a.spiIn);
+    // the responder processed the request once
+    expect(eventsOf(p.b, 'child-up')).toHaveLength(2);
+    expect(eventsOf(p.a, 'child-up')).toHaveLength(2);
+    makeBeforeBreak(p.a, now.a, first.a);
+  });
+
+  it('rekey request for an unknown CHILD_SA gets CHILD_SA_NOT_FOUND and the initiator keeps its pair', () => {
+    const { p, first } = up({ extra: FAST }, { extra: SLOW });
+    // B forgets the pair behind A's back (no Delete sent)
+    const bSa = p.b.mgr.ikeSa(p.b.mgr.list()[0]!.ike.ikeId)!;
+    const ch = [...bSa.children.values()][0]!;
+    bSa.children.delete(ch.id);
+    p.advance(60_000);
+    expect(logs(p.a).some((m) => m.includes('CHILD_SA_NOT_FOUND'))).toBe(true);
+    expect(children(p.a)[0]!.spiIn).toBe(first.a.spiIn);
+  });
+});
+
+describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
+  // which of the four nonces is the lowest: A's Ni / B's Nr belong to A's exchange, B's Ni / A's Nr to B's
+  const cases = [
+    { lowest: 'A Ni', aNi: 0x00, bNi: 0x80, aNr: 0x90, bNr: 0xa0, aExchangeRedundant: true },
+    { lowest: 'B Nr', aNi: 0x80, bNi: 0x90, aNr: 0xa0, bNr: 0x00, aExchangeRedundant: true },
+    { lowest: 'B Ni', aNi: 0x80, bNi: 0x00, aNr: 0x90, bNr: 0xa0, aExchangeRedundant: false },
+    { lowest: 'A Nr', aNi: 0x80, bNi: 0x90, aNr: 0x00, bNr: 0xa0, aExchangeRedundant: false },
+  ];
+  for (const c of cases) {
+    it(`lowest nonce is ${c.lowest}: exactly one pair survives on both sides`, () => {
+      const { p, first } = up({ extra: FAST }, { extra: FAST });
+      p.advance(59_999);
+      p.a.rng.nextFirstByte = c.aNi;
+      p.b.rng.nextFirstByte = c.bNi;
+      p.beforeDeliver = (to, bytes) => {
+        const h = decodeHeader(bytes);
+        if (h.exchangeType === CREATE_CHILD_SA && !h.response) to.rng.nextFirstByte = to === p.a ? c.aNr : c.bNr;
+      };
+      p.advance(1);
+      // both sides sent a rekey request and answered the peer's normally
+      expect(p.exchanges('AB').filter((e) => e.exchange === CREATE_CHILD_SA)).toHaveLength(2);
+      expect(p.exchanges('BA').filter((e) => e.exchange === CREATE_CHILD_SA)).toHaveLength(2);
+      for (const s of [p.a, p.b]) expect(logs(s).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(false);
+      const now = onePair(p);
+      // child-up order: A answered B's request before its own response came; B likewise
+      const upA = eventsOf(p.a, 'child-up').slice(1).map((e) => e.child);
+      const upB = eventsOf(p.b, 'child-up').slice(1).map((e) => e.child);
+      expect(upA).toHaveLength(2);
+      expect(upB).toHaveLength(2);
+      const [aResp, aOwn] = upA as [ChildSaInfo, ChildSaInfo];
+      const [bResp, bOwn] = upB as [ChildSaInfo, ChildSaInfo];
+      expect(now.a.spiIn).toBe(c.aExchangeRedundant ? aResp.spiIn : aOwn.spiIn);
+      expect(now.b.spiIn).toBe(c.aExchangeRedundant ? bOwn.spiIn : bResp.spiIn);
+      // old and redundant pairs are gone from the data plane on both sides, and outbound uses the survivor
+      for (const [s, old, survivor, all] of [
+        [p.a, first.a, now.a, upA],
+        [p.b, first.b, now.b, upB],
+      ] as const) {
+        const gone = [old, ...all.filter((x) => x.spiIn !== survivor.spiIn)].flatMap((x) => [x.spiIn, x.spiOut]);
+        expect(new Set(s.deleted)).toEqual(new Set(gone));
+        expect(s.activated.at(-1)).toBe(survivor.spiOut);
+        expect(s.deleted).not.toContain(survivor.spiIn);
+        expect(s.deleted).not.toContain(survivor.spiOut);
+      }
+      // and the survivor keeps rekeying normally afterwards
+      p.beforeDeliver = () => {};
+      p.advance(60_000);
+      const later = onePair(p);
+      expect(later.a.spiIn).not.toBe(now.a.spiIn);
+    });
+  }
+
+  it('equal lifetimes on both sides: 10 rounds of colliding rekeys keep one agreeing pair', () => {
+    const { p } = up({ extra: FAST }, { extra: FAST });
+    for (let i = 0; i < 10; i++) {
+      p.advance(60_000);
+      onePair(p);
+      expect(p.a.mgr.list()[0]!.ike.state).toBe('established');
+    }
+    expect(eventsOf(p.a, 'ike-down')).toHaveLength(0);
+  });
+
+  it('answers TEMPORARY_FAILURE to a rekey of a CHILD_SA it is deleting', () => {
+    const { p, first } = up({ extra: FAST }, { extra: FAST });
+    // B's Delete for the pair and A's rekey request cross on the wire
+    const bSa = p.b.mgr.ikeSa(p.b.mgr.list()[0]!.ike.ikeId)!;
+    const ch = [...bSa.children.values()][0]!;
+    ch.rekeyAt = Number.MAX_SAFE_INTEGER;
+    ch.state = 'deleting';
+    p.advance(60_000);
+    expect(logs(p.b).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(true);
+    expect(logs(p.a).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(true);
+    expect(children(p.a)[0]!.spiIn).toBe(first.a.spiIn);
+  });
+});
