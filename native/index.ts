@@ -54,7 +54,7 @@ export type NativeEvent =
     }
   | { kind: 'mapping'; spi: number; remoteAddress: string; remotePort: number }
   | { kind: 'expire'; spi: number; dir: NativeDir; hard: boolean; reason: 'bytes' | 'packets' | 'seq' }
-  | { kind: 'acquire'; conn: number };
+  | { kind: 'acquire'; conn: number; /** first 40 bytes of the triggering packet */ header?: Buffer };
 
 export type NativeDropName =
   | 'malformed'

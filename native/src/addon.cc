@@ -313,6 +313,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         case Event::ACQUIRE:
           o.Set("kind", "acquire");
           o.Set("conn", e.conn);
+          o.Set("header", Napi::Buffer<uint8_t>::Copy(env, e.data.data(), e.data.size()));
           break;
       }
       arr.Set(uint32_t(i), o);

@@ -589,12 +589,24 @@ void Engine::outboundLoop() {
       Sa* sa = c->out;
       if (!sa || sa->hardFired || sa->seqHardFired) {
         drops_[DROP_NO_SA].fetch_add(cnt, std::memory_order_relaxed);
+        // Acquire (trap): report the first packet that is real traffic, not the kernel's
+        // own multicast / link-local chatter, with its header so JS can match selectors.
         if (now - c->lastAcquireMs >= 1000 || c->lastAcquireMs == 0) {
-          c->lastAcquireMs = now;
-          Event ev;
-          ev.kind = Event::ACQUIRE;
-          ev.conn = idx;
-          pushEvent(std::move(ev));
+          for (size_t i = 0; i < cnt; i++) {
+            const uint8_t* p = buf + i * kSlot + kHead;
+            size_t len = lens[i];
+            bool noise = true;
+            if (len >= 20 && (p[0] >> 4) == 4) noise = p[16] >= 224;  // multicast, broadcast
+            else if (len >= 40 && (p[0] >> 4) == 6) noise = p[24] == 0xff || (p[24] == 0xfe && (p[25] & 0xc0) == 0x80);
+            if (noise) continue;
+            c->lastAcquireMs = now;
+            Event ev;
+            ev.kind = Event::ACQUIRE;
+            ev.conn = idx;
+            ev.data.assign(p, p + (len < 40 ? len : 40));
+            pushEvent(std::move(ev));
+            break;
+          }
         }
         continue;
       }

@@ -285,7 +285,7 @@ export class NativeDataplane implements SadPort {
           break;
         case 'acquire': {
           const connection = this.connByIndex.get(ev.conn);
-          if (connection !== undefined) this.emit({ kind: 'acquire', connection });
+          if (connection !== undefined) this.emit({ kind: 'acquire', connection, ...(ev.header ? { dst: packetDst(ev.header) } : {}) });
           break;
         }
       }
@@ -299,4 +299,16 @@ export class NativeDataplane implements SadPort {
 
 function ip(args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** destination address of an IPv4/IPv6 header, as text ('' if unreadable) */
+function packetDst(h: Uint8Array): string {
+  const v = h.length ? h[0]! >> 4 : 0;
+  if (v === 4 && h.length >= 20) return `${h[16]}.${h[17]}.${h[18]}.${h[19]}`;
+  if (v === 6 && h.length >= 40) {
+    const parts: string[] = [];
+    for (let i = 24; i < 40; i += 2) parts.push(((h[i]! << 8) | h[i + 1]!).toString(16));
+    return parts.join(':');
+  }
+  return '';
 }

@@ -62,5 +62,5 @@ export interface SadPort {
 
 export type EspEvent =
   | { kind: 'expire'; spi: Spi; hard: boolean; reason: 'bytes' | 'packets' | 'seq' }
-  | { kind: 'acquire'; connection: string }
+  | { kind: 'acquire'; connection: string; /** destination of the triggering packet, when known */ dst?: string }
   | { kind: 'mapping'; spi: Spi; remote: Endpoint };

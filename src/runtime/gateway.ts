@@ -15,6 +15,7 @@ import { UdpTransport } from '../dataplane/udp.js';
 import { NativeDataplane } from '../dataplane/native.js';
 import type { EspEvent } from '../esp/port.js';
 import { Scheduler } from './scheduler.js';
+import { parseAddress, rangeContains } from '../net/prefix.js';
 
 /** Control-plane-only SAD: remembers installed SAs (no traffic). Used when no data plane is attached. */
 export class MemorySad implements SadPort {
@@ -117,6 +118,16 @@ export class Gateway {
       for (const c of this.config.connections) {
         const mss = c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
         dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: [...c.tunnel.routes] });
+        // no IPv6 selectors: keep the kernel's IPv6 link-local chatter (RS, MLD) out of the
+        // tunnel, where it would only be dropped, or trigger a `trap` connection
+        const v6 = [...c.localTs, ...c.remoteTs].some((t) => t.family === 6) || c.tunnel.addresses.some((a) => a.includes(':'));
+        if (!v6) {
+          try {
+            writeFileSync(`/proc/sys/net/ipv6/conf/${c.tunnel.name}/disable_ipv6`, '1');
+          } catch {
+            /* IPv6 disabled on this host already */
+          }
+        }
         this.log.info({ connection: c.name, tun: c.tunnel.name, mtu: c.tunnel.mtu, mss, routes: c.tunnel.routes }, 'tunnel interface up');
       }
     } catch (e) {
@@ -134,7 +145,12 @@ export class Gateway {
     switch (ev.kind) {
       case 'acquire': {
         const c = this.config.connections.find((x) => x.name === ev.connection);
-        if (c?.startAction === 'trap') this.run(() => this.manager.acquire(ev.connection, this.clock.now()));
+        if (c?.startAction !== 'trap') return;
+        // only traffic our remote selectors cover brings the tunnel up
+        const dst = ev.dst !== undefined ? parseAddress(ev.dst) : null;
+        if (ev.dst !== undefined && (!dst || !c.remoteTs.some((t) => t.startAddr.length === dst.length && rangeContains({ family: t.family, start: t.startAddr, end: t.endAddr }, dst)))) return;
+        this.log.info({ connection: c.name, dst: ev.dst }, 'traffic for a trapped connection: initiating');
+        this.run(() => this.manager.acquire(ev.connection, this.clock.now()));
         return;
       }
       case 'expire':

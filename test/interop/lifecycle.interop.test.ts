@@ -98,4 +98,49 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await net.teardown();
     }
   }, 40_000);
+
+  it('answers strongSwan\'s unsolicited liveness INFORMATIONALs; the tunnel stays up', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      await gw.start(ns.gwA, join(base, 'dpd-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
+      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, dpdDelay: '1s', children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      sw.initiate('net');
+      const [first] = await gw.waitFor(upGw);
+      await new Promise((r) => setTimeout(r, 4500));
+      // strongSwan sent liveness checks and got answers
+      expect((sw.log().match(/sending DPD request/g) ?? []).length).toBeGreaterThanOrEqual(2);
+      expect(sw.log()).toMatch(/parsed INFORMATIONAL response/);
+      const [s] = sw.listSas();
+      expect(s?.state).toBe('ESTABLISHED');
+      const [g] = await gw.waitFor(upGw);
+      expect(g!.ike.spiI).toBe(first!.ike.spiI);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 2, timeoutS: 3 }).received).toBeGreaterThanOrEqual(1);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+
+  it('start_action trap: the first packet into the TUN brings the tunnel up', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'trap-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await gw.start(ns.gwA, join(base, 'trap-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'trap' }]);
+      expect((await gw.status()).sas).toHaveLength(0);
+      ping(ns.hostA, net.addr.hostB.v4, { count: 1, timeoutS: 1 }); // triggers the acquire
+      await gw.waitFor(upGw, 5000);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 40_000);
 });

@@ -29,7 +29,7 @@ function mutate(src: Uint8Array, m: fc.Arbitrary<unknown> extends never ? never 
   const b = new Uint8Array(src);
   switch (m.kind) {
     case 'flip':
-      b[m.at! % b.length] ^= 1 << m.bit!;
+      b[m.at! % b.length] = (b[m.at! % b.length] ?? 0) ^ (1 << m.bit!);
       return b;
     case 'truncate':
       return b.subarray(0, m.at! % (b.length + 1));

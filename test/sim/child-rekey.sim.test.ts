@@ -7,11 +7,18 @@ import { describe, expect, it } from 'vitest';
 import { makePair, eventsOf, type Pair, type Side, type SideOpts } from '../helpers/sim.js';
 import { decodeHeader } from '../../src/ike/wire/message.js';
 import type { ChildSaInfo } from '../../src/ike/actions.js';
+import type { IkeMessage, Payload } from '../../src/ike/wire/types.js';
+import { ExchangeType, NotifyType, PayloadType, ProtocolId } from '../../src/ike/wire/constants.js';
+import { espProposalsToWire, ikeProposalsToWire } from '../../src/ike/proposal.js';
+import { spiBytes, toWire } from '../../src/ike/tasks/child-create.js';
+import { respondCreateChild } from '../../src/ike/tasks/create-child.js';
 
 const CREATE_CHILD_SA = 36;
 const life = (rekey: number, lifeS: number) => `    child_lifetime: { rekey_time: ${rekey}s, life_time: ${lifeS}s, jitter: 0% }`;
 const FAST = life(60, 90);
 const SLOW = life(120, 150);
+/** no liveness checks: their IVs would consume the steered nonce byte (SeededRng.nextFirstByte) */
+const NO_DPD = '\n    dpd: { delay: 0s }';
 const B_TS = { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'] };
 
 function children(s: Side): ChildSaInfo[] {
@@ -59,8 +66,8 @@ function makeBeforeBreak(s: Side, fresh: ChildSaInfo, old: ChildSaInfo): void {
   expect(delOldOut).toBeGreaterThan(act);
 }
 
-function up(aOpts: SideOpts, bOpts: SideOpts): { p: Pair; first: { a: ChildSaInfo; b: ChildSaInfo } } {
-  const p = makePair(aOpts, { ...B_TS, ...bOpts });
+function up(aOpts: SideOpts, bOpts: SideOpts, seed?: number): { p: Pair; first: { a: ChildSaInfo; b: ChildSaInfo } } {
+  const p = makePair(aOpts, { ...B_TS, ...bOpts }, seed !== undefined ? { seed } : {});
   p.initiate();
   p.run();
   const first = onePair(p);
@@ -92,8 +99,7 @@ describe('CHILD_SA rekey (RFC 7296 §1.3.3)', () => {
       makeBeforeBreak(p.b, now.b, first.b);
       // the initiator of the rekey sent the CREATE_CHILD_SA request and the Delete
       const init = who === 'A' ? 'AB' : 'BA';
-      const reqs = p.exchanges(init).filter((e) => !e.response && e.exchange !== 37 || (!e.response && e.exchange === 37));
-      expect(reqs.filter((e) => e.exchange === CREATE_CHILD_SA)).toHaveLength(1);
+      expect(p.exchanges(init).filter((e) => e.exchange === CREATE_CHILD_SA && !e.response)).toHaveLength(1);
       expect(p.exchanges(init === 'AB' ? 'BA' : 'AB').filter((e) => e.exchange === CREATE_CHILD_SA && !e.response)).toHaveLength(0);
     });
   }
@@ -128,6 +134,19 @@ describe('CHILD_SA rekey (RFC 7296 §1.3.3)', () => {
     expect(children(p.a)).toHaveLength(0);
     expect(children(p.b)).toHaveLength(0);
     expect(new Set(p.b.deleted)).toEqual(new Set([first.b.spiIn, first.b.spiOut]));
+  });
+
+  it('INVALID_KE_PAYLOAD: the initiator retries at once with the group the responder wants', () => {
+    const { p, first } = up({ esp: ['aes256gcm16-x25519-ecp256'], extra: FAST }, { esp: ['aes256gcm16-ecp256'], extra: SLOW });
+    p.advance(60_000);
+    const reqs = p.a.sent.map((s) => decodeHeader(s.bytes)).filter((h) => h.exchangeType === CREATE_CHILD_SA);
+    expect(reqs).toHaveLength(2);
+    expect(logs(p.b).some((m) => m.includes('we want'))).toBe(true);
+    const now = onePair(p);
+    expect(now.a.spiIn).not.toBe(first.a.spiIn);
+    expect(now.a.ke).toBe(now.b.ke);
+    expect(now.a.ke).not.toBeNull();
+    expect(eventsOf(p.a, 'child-rekeyed')).toHaveLength(1);
   });
 
   it('10 consecutive rekeys over simulated time keep exactly one agreeing pair', () => {
@@ -195,7 +214,7 @@ describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
   ];
   for (const c of cases) {
     it(`lowest nonce is ${c.lowest}: exactly one pair survives on both sides`, () => {
-      const { p, first } = up({ extra: FAST }, { extra: FAST });
+      const { p, first } = up({ extra: FAST + NO_DPD }, { extra: FAST + NO_DPD });
       p.advance(59_999);
       p.a.rng.nextFirstByte = c.aNi;
       p.b.rng.nextFirstByte = c.bNi;
@@ -209,6 +228,11 @@ describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
       expect(p.exchanges('BA').filter((e) => e.exchange === CREATE_CHILD_SA)).toHaveLength(2);
       for (const s of [p.a, p.b]) expect(logs(s).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(false);
       const now = onePair(p);
+      // the nonce steering took effect: the right side found its own SA redundant
+      const redundantSide = c.aExchangeRedundant ? p.a : p.b;
+      const otherSide = c.aExchangeRedundant ? p.b : p.a;
+      expect(logs(redundantSide).some((m) => m.includes('our new CHILD_SA') && m.includes('lowest nonce'))).toBe(true);
+      expect(logs(otherSide).some((m) => m.includes("the peer's CHILD_SA") && m.includes('lowest nonce'))).toBe(true);
       // child-up order: A answered B's request before its own response came; B likewise
       const upA = eventsOf(p.a, 'child-up').slice(1).map((e) => e.child);
       const upB = eventsOf(p.b, 'child-up').slice(1).map((e) => e.child);
@@ -247,6 +271,32 @@ describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
     expect(eventsOf(p.a, 'ike-down')).toHaveLength(0);
   });
 
+  for (const dir of ['AB', 'BA'] as const) {
+    for (const seed of [3, 17, 29]) {
+      it(`collision with the first CREATE_CHILD_SA response ${dir} lost (seed ${seed}): one agreeing pair`, () => {
+        const { p, first } = up({ extra: FAST }, { extra: FAST }, seed);
+        let dropped = 0;
+        p.filter = (d, bytes) => {
+          const h = decodeHeader(bytes);
+          if (d === dir && h.exchangeType === CREATE_CHILD_SA && h.response && dropped === 0) {
+            dropped++;
+            return false;
+          }
+          return true;
+        };
+        p.advance(60_000);
+        p.advance(10_000);
+        expect(dropped).toBe(1);
+        const now = onePair(p);
+        expect(now.a.spiIn).not.toBe(first.a.spiIn);
+        p.filter = () => true;
+        p.advance(50_000);
+        onePair(p);
+        expect(eventsOf(p.a, 'ike-down')).toHaveLength(0);
+      });
+    }
+  }
+
   it('answers TEMPORARY_FAILURE to a rekey of a CHILD_SA it is deleting', () => {
     const { p, first } = up({ extra: FAST }, { extra: FAST });
     // B's Delete for the pair and A's rekey request cross on the wire
@@ -258,5 +308,62 @@ describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
     expect(logs(p.b).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(true);
     expect(logs(p.a).some((m) => m.includes('TEMPORARY_FAILURE'))).toBe(true);
     expect(children(p.a)[0]!.spiIn).toBe(first.a.spiIn);
+  });
+});
+
+describe('CREATE_CHILD_SA responder, other requests', () => {
+  function request(p: Pair, payloads: Payload[]): { payloads: Payload[]; sa: NonNullable<ReturnType<Side['mgr']['ikeSa']>> } {
+    const sa = p.b.mgr.ikeSa(p.b.mgr.list()[0]!.ike.ikeId)!;
+    const msg: IkeMessage = {
+      header: { spiI: sa.spiI, spiR: sa.spiR, nextPayload: 0, majorVersion: 2, minorVersion: 0, exchangeType: ExchangeType.CREATE_CHILD_SA, initiator: true, response: false, version: false, messageId: 5, length: 0 },
+      payloads,
+      encrypted: true,
+    };
+    sa.out = [];
+    return { payloads: respondCreateChild(sa, msg, p.clock.now()), sa };
+  }
+
+  it('creates an additional CHILD_SA for a request without REKEY_SA (§1.3.1)', () => {
+    const { p } = up({}, {});
+    const aSa = p.a.mgr.ikeSa(p.a.mgr.list()[0]!.ike.ikeId)!;
+    const { payloads, sa } = request(p, [
+      { type: PayloadType.SA, proposals: espProposalsToWire(aSa.conn.espProposals, spiBytes(0x12345678), false) },
+      { type: PayloadType.NONCE, data: new Uint8Array(32).fill(7) },
+      { type: PayloadType.TSi, selectors: toWire(aSa.conn.localTs) },
+      { type: PayloadType.TSr, selectors: toWire(aSa.conn.remoteTs) },
+    ]);
+    expect(payloads.map((x) => x.type)).toEqual([PayloadType.SA, PayloadType.NONCE, PayloadType.TSi, PayloadType.TSr]);
+    expect(sa.children.size).toBe(2);
+    const dp = sa.out.filter((a) => a.kind !== 'event').map((a) => (a.kind === 'install-sa' ? `install-${a.spec.dir}` : a.kind));
+    expect(dp).toEqual(['install-in', 'install-out', 'activate-outbound']);
+    expect([...sa.children.values()][1]!.spiOut).toBe(0x12345678);
+    // the first pair is untouched
+    expect([...sa.children.values()][0]!.state).toBe('installed');
+  });
+
+  it('refuses an IKE SA rekey with NO_ADDITIONAL_SAS (not implemented yet)', () => {
+    const { p } = up({}, {});
+    const aSa = p.a.mgr.ikeSa(p.a.mgr.list()[0]!.ike.ikeId)!;
+    const { payloads, sa } = request(p, [
+      { type: PayloadType.SA, proposals: ikeProposalsToWire(aSa.conn.ikeProposals, new Uint8Array(8).fill(1)) },
+      { type: PayloadType.NONCE, data: new Uint8Array(32).fill(7) },
+    ]);
+    expect(payloads).toHaveLength(1);
+    expect(payloads[0]!.type === PayloadType.NOTIFY && payloads[0]!.notifyType).toBe(NotifyType.NO_ADDITIONAL_SAS);
+    expect(sa.children.size).toBe(1);
+  });
+
+  it('CHILD_SA_NOT_FOUND names the unknown SPI', () => {
+    const { p } = up({}, {});
+    const aSa = p.a.mgr.ikeSa(p.a.mgr.list()[0]!.ike.ikeId)!;
+    const { payloads } = request(p, [
+      { type: PayloadType.NOTIFY, protocolId: ProtocolId.ESP, spi: spiBytes(0xdeadbeef), notifyType: NotifyType.REKEY_SA, data: new Uint8Array(0) },
+      { type: PayloadType.SA, proposals: espProposalsToWire(aSa.conn.espProposals, spiBytes(0x12345678), false) },
+      { type: PayloadType.NONCE, data: new Uint8Array(32).fill(7) },
+      { type: PayloadType.TSi, selectors: toWire(aSa.conn.localTs) },
+      { type: PayloadType.TSr, selectors: toWire(aSa.conn.remoteTs) },
+    ]);
+    const n = payloads[0]!;
+    expect(n.type === PayloadType.NOTIFY && [n.notifyType, n.protocolId, Buffer.from(n.spi).toString('hex')]).toEqual([NotifyType.CHILD_SA_NOT_FOUND, ProtocolId.ESP, 'deadbeef']);
   });
 });

@@ -32,7 +32,7 @@ export interface IkegwConnOpts {
   esp: string[];
   localTs: string[];
   remoteTs: string[];
-  startAction?: 'none' | 'start';
+  startAction?: 'none' | 'start' | 'trap';
   encap?: 'always' | 'auto';
   /** extra YAML lines for the connection (indented 4 spaces) */
   extra?: string;
