@@ -192,6 +192,25 @@ export class IkeSaManager {
     });
   }
 
+  /**
+   * The data plane saw an authenticated ESP packet on inbound SA `spi` from a new address or
+   * port (RFC 3948 §3.5, RFC 7296 §2.23): when the peer is behind a NAT, follow it.
+   */
+  espMapping(spi: number, remote: Endpoint, now: number): Output {
+    for (const sa of this.sas.values()) {
+      const ch = [...sa.children.values()].find((c) => c.spiIn === spi);
+      if (!ch) continue;
+      if (!sa.natRemote || sa.state !== 'established') break;
+      if (sa.remote.address === remote.address && sa.remote.port === remote.port) break;
+      sa.log('info', `peer's NAT mapping changed to ${remote.address}:${remote.port} (ESP)`);
+      sa.remote = { ...remote };
+      for (const c of sa.children.values()) sa.out.push({ kind: 'update-sa', spi: c.spiOut, remote: { ...remote }, encap: c.encap });
+      this.collect(sa, now);
+      break;
+    }
+    return this.flush();
+  }
+
   /** for tests and the key log: direct access to an SA */
   ikeSa(id: number): IkeSa | undefined {
     return this.sas.get(id);

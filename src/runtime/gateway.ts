@@ -4,6 +4,7 @@
  * the returned actions. Every side effect of the daemon happens here.
  */
 import { writeFileSync, appendFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import type { GatewayConfig } from '../config/types.js';
 import type { SadPort, SaSpec, Spi, Endpoint } from '../esp/port.js';
 import { SystemClock, type Clock } from '../common/clock.js';
@@ -117,7 +118,9 @@ export class Gateway {
     try {
       for (const c of this.config.connections) {
         const mss = c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
-        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: [...c.tunnel.routes] });
+        // routes attract traffic: a `trap` connection needs them while down; the others get
+        // them when a CHILD_SA is up and lose them when the last one goes (failover, BGP)
+        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [] });
         // no IPv6 selectors: keep the kernel's IPv6 link-local chatter (RS, MLD) out of the
         // tunnel, where it would only be dropped, or trigger a `trap` connection
         const v6 = [...c.localTs, ...c.remoteTs].some((t) => t.family === 6) || c.tunnel.addresses.some((a) => a.includes(':'));
@@ -157,7 +160,7 @@ export class Gateway {
         this.log.info({ spi: hex32(ev.spi), hard: ev.hard, reason: ev.reason }, 'ESP SA lifetime reached');
         return;
       case 'mapping':
-        this.log.info({ spi: hex32(ev.spi), remote: ev.remote }, 'peer NAT mapping changed (ESP)');
+        this.run(() => this.manager.espMapping(ev.spi, ev.remote, this.clock.now()));
         return;
     }
   }
@@ -252,9 +255,11 @@ export class Gateway {
         return;
       case 'child-up':
         this.counters.childUp++;
+        this.childCount(e.child.connection, +1);
         L.info({ connection: e.child.connection, ike: e.ike, child: e.child.childId, spiIn: hex32(e.child.spiIn), spiOut: hex32(e.child.spiOut), encr: e.child.encr, integ: e.child.integ, esn: e.child.esn, localTs: e.child.localTs, remoteTs: e.child.remoteTs, encap: e.child.encap }, 'CHILD_SA installed');
         return;
       case 'child-down':
+        this.childCount(e.child.connection, -1);
         L.info({ connection: e.child.connection, ike: e.ike, child: e.child.childId, spiIn: hex32(e.child.spiIn), spiOut: hex32(e.child.spiOut), reason: e.reason }, 'CHILD_SA deleted');
         return;
       case 'child-rekeyed':
@@ -278,6 +283,27 @@ export class Gateway {
         if (this.opts.keylog) appendFileSync(this.opts.keylog, JSON.stringify(e) + '\n');
         return;
     }
+  }
+
+  private readonly liveChildren = new Map<string, number>();
+
+  /** Install the connection's routes with its first CHILD_SA, withdraw them with its last. */
+  private childCount(conn: string, delta: number): void {
+    const before = this.liveChildren.get(conn) ?? 0;
+    const after = Math.max(0, before + delta);
+    this.liveChildren.set(conn, after);
+    const c = this.config.connections.find((x) => x.name === conn);
+    if (!this.native || !c || c.startAction === 'trap' || !c.tunnel.routes.length) return;
+    if (before === 0 && after > 0) this.routes(c.tunnel.name, c.tunnel.routes, 'replace');
+    else if (before > 0 && after === 0) this.routes(c.tunnel.name, c.tunnel.routes, 'del');
+  }
+
+  private routes(dev: string, prefixes: readonly string[], op: 'replace' | 'del'): void {
+    for (const p of prefixes) {
+      const r = spawnSync('ip', [...(p.includes(':') ? ['-6'] : []), 'route', op, p, 'dev', dev], { encoding: 'utf8', timeout: 5000 });
+      if (r.status !== 0 && !(op === 'del' && /No such process|Cannot find device/.test(r.stderr ?? ''))) this.log.warn({ route: p, dev, op, err: (r.stderr ?? '').trim() }, 'route change failed');
+    }
+    this.log.info({ dev, routes: prefixes, op: op === 'del' ? 'withdrawn' : 'installed' }, 'tunnel routes');
   }
 
   status() {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
+import { exec, ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
 import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
 import { Ikegw, type StatusSa } from './lib/ikegw.js';
 
@@ -137,6 +137,30 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       ping(ns.hostA, net.addr.hostB.v4, { count: 1, timeoutS: 1 }); // triggers the acquire
       await gw.waitFor(upGw, 5000);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+
+  it('routes follow the tunnel: installed when the CHILD_SA is up, withdrawn on down', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      const route = () => exec(ns.gwA, ['ip', 'route', 'show', net.net.lanB.v4]).stdout.trim();
+      await sw.start({ ns: ns.gwB, dir: join(base, 'rt-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await gw.start(ns.gwA, join(base, 'rt-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
+      expect(route()).toBe('');
+      await gw.ctl({ cmd: 'up', name: 'gw' });
+      await gw.waitFor(upGw);
+      expect(route()).toMatch(/dev ikegw-gw/);
+      await gw.ctl({ cmd: 'down', name: 'gw' });
+      await gw.waitFor((sas) => sas.length === 0);
+      await sw.waitFor((sas) => sas.length === 0, 3000);
+      expect(route()).toBe('');
     } finally {
       await gw.stop();
       await sw.stop();

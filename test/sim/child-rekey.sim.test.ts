@@ -12,6 +12,7 @@ import { ExchangeType, NotifyType, PayloadType, ProtocolId } from '../../src/ike
 import { espProposalsToWire, ikeProposalsToWire } from '../../src/ike/proposal.js';
 import { spiBytes, toWire } from '../../src/ike/tasks/child-create.js';
 import { respondCreateChild } from '../../src/ike/tasks/create-child.js';
+import { compareNonces, ourExchangeHasLowestNonce } from '../../src/ike/tasks/child-rekey.js';
 
 const CREATE_CHILD_SA = 36;
 const life = (rekey: number, lifeS: number) => `    child_lifetime: { rekey_time: ${rekey}s, life_time: ${lifeS}s, jitter: 0% }`;
@@ -205,6 +206,16 @@ describe('CHILD_SA rekey (RFC 7296 §1.3.3)', () => {
 });
 
 describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
+  it('orders nonces as byte strings and finds the exchange holding the lowest', () => {
+    const n = (...b: number[]) => new Uint8Array(b);
+    expect(compareNonces(n(1, 2), n(1, 3))).toBeLessThan(0);
+    expect(compareNonces(n(2), n(1, 255))).toBeGreaterThan(0);
+    expect(compareNonces(n(1), n(1, 0))).toBeLessThan(0);
+    expect(compareNonces(n(9, 9), n(9, 9))).toBe(0);
+    expect(ourExchangeHasLowestNonce({ ni: n(5), nr: n(1) }, { ni: n(2), nr: n(3) })).toBe(true);
+    expect(ourExchangeHasLowestNonce({ ni: n(5), nr: n(4) }, { ni: n(6), nr: n(3) })).toBe(false);
+  });
+
   // which of the four nonces is the lowest: A's Ni / B's Nr belong to A's exchange, B's Ni / A's Nr to B's
   const cases = [
     { lowest: 'A Ni', aNi: 0x00, bNi: 0x80, aNr: 0x90, bNr: 0xa0, aExchangeRedundant: true },
@@ -252,6 +263,9 @@ describe('simultaneous CHILD_SA rekey (RFC 7296 §2.8.1)', () => {
         expect(s.activated.at(-1)).toBe(survivor.spiOut);
         expect(s.deleted).not.toContain(survivor.spiIn);
         expect(s.deleted).not.toContain(survivor.spiOut);
+        const rk = eventsOf(s, 'child-rekeyed');
+        expect(rk).toHaveLength(1);
+        expect(rk[0]!.child.spiIn).toBe(survivor.spiIn);
       }
       // and the survivor keeps rekeying normally afterwards
       p.beforeDeliver = () => {};

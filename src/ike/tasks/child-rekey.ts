@@ -163,11 +163,16 @@ export class ChildRekeyTask implements InitiatorTask {
     gir?.fill(0);
     if (redundant) {
       sa.log('info', `CHILD_SA rekey collision: our new CHILD_SA ${fresh.id} has the lowest nonce, deleting it`);
+      sa.emit({ type: 'child-rekeyed', ike: sa.id, old: ch.info, child: coll.child.info });
       fresh.state = 'rekeyed';
       sa.queue(new ChildDeleteTask(sa, fresh, 'redundant CHILD_SA (rekey collision)'), now);
       return;
     }
-    if (coll) sa.log('info', `CHILD_SA rekey collision: the peer's CHILD_SA ${coll.child.id} has the lowest nonce, the peer deletes it`);
+    if (coll) {
+      sa.log('info', `CHILD_SA rekey collision: the peer's CHILD_SA ${coll.child.id} has the lowest nonce, the peer deletes it`);
+      // it never carries our traffic again and is not rekeyed; its hard lifetime is the backstop
+      if (coll.child.state === 'installed') coll.child.state = 'rekeyed';
+    }
     if (sa.children.has(ch.id)) {
       sa.emit({ type: 'child-rekeyed', ike: sa.id, old: ch.info, child: fresh.info });
       sa.log('info', `CHILD_SA ${ch.id} rekeyed as ${fresh.id} (in ${fresh.spiIn.toString(16)}, out ${fresh.spiOut.toString(16)})`);
@@ -185,6 +190,12 @@ export class ChildRekeyTask implements InitiatorTask {
     const sa = this.sa;
     const ch = this.child;
     this.release();
+    if (this.collision) {
+      // the peer's concurrent rekey of this child succeeded: that pair replaces it (§2.8.1)
+      sa.log('info', `rekeying CHILD_SA ${ch.id} failed (${reason}), but the peer rekeyed it as ${this.collision.child.id}`);
+      sa.emit({ type: 'child-rekeyed', ike: sa.id, old: ch.info, child: this.collision.child.info });
+      return;
+    }
     sa.log('warn', `rekeying CHILD_SA ${ch.id} failed: ${reason}; keeping the old CHILD_SA`);
     if (ch.state === 'rekeying') ch.state = 'installed';
     // retry later; the old pair keeps carrying traffic until its hard lifetime
@@ -201,9 +212,10 @@ export class ChildRekeyTask implements InitiatorTask {
 function hasTask(sa: IkeSa, pred: (t: InitiatorTask) => boolean): boolean {
   return (sa.ex.active !== null && pred(sa.ex.active.task)) || sa.ex.queue.some(pred);
 }
-function rekeyTaskFor(sa: IkeSa, ch: ChildSa): (t: InitiatorTask) => boolean {
+function rekeyTaskFor(ch: ChildSa): (t: InitiatorTask) => boolean {
   return (t) => t instanceof ChildRekeyTask && t.child === ch;
 }
+/** ChildDeleteTask keeps its child private; peek at it to avoid queueing a second Delete */
 function deleteTaskFor(ch: ChildSa): (t: InitiatorTask) => boolean {
   return (t) => t instanceof ChildDeleteTask && (t as unknown as { child: ChildSa }).child === ch;
 }
@@ -220,7 +232,7 @@ export function childDeadline(sa: IkeSa): number | undefined {
   let t: number | undefined;
   for (const ch of sa.children.values()) {
     if (ch.state === 'deleting') continue;
-    if (ch.state === 'installed' && !hasTask(sa, rekeyTaskFor(sa, ch)) && (t === undefined || ch.rekeyAt < t)) t = ch.rekeyAt;
+    if (ch.state === 'installed' && !hasTask(sa, rekeyTaskFor(ch)) && (t === undefined || ch.rekeyAt < t)) t = ch.rekeyAt;
     if (!hasTask(sa, deleteTaskFor(ch)) && (t === undefined || ch.expireAt < t)) t = ch.expireAt;
   }
   return t;
@@ -237,7 +249,7 @@ export function childTick(sa: IkeSa, now: number): void {
       }
       continue;
     }
-    if (ch.state === 'installed' && now >= ch.rekeyAt && !hasTask(sa, rekeyTaskFor(sa, ch))) {
+    if (ch.state === 'installed' && now >= ch.rekeyAt && !hasTask(sa, rekeyTaskFor(ch))) {
       sa.queue(new ChildRekeyTask(sa, ch), now);
     }
   }

@@ -103,7 +103,8 @@ export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Pay
       sa.log('info', `CHILD_SA rekey collision on CHILD_SA ${old.id}: answering the peer's request`);
     }
     old.state = 'rekeyed';
-    sa.emit({ type: 'child-rekeyed', ike: sa.id, old: old.info, child: fresh.info });
+    // on a collision the 'child-rekeyed' event waits for the verdict (ChildRekeyTask)
+    if (!mine) sa.emit({ type: 'child-rekeyed', ike: sa.id, old: old.info, child: fresh.info });
     sa.log('info', `CHILD_SA ${old.id} rekeyed by the peer as ${fresh.id} (in ${fresh.spiIn.toString(16)}, out ${fresh.spiOut.toString(16)})`);
   }
   return [
