@@ -33,12 +33,23 @@ export interface NativeSaSpec {
   remotePort: number;
   localAddress?: string;
   localPort?: number;
-  /** must be true (UDP 4500, RFC 3948); raw ESP is not implemented natively yet */
+  /**
+   * true (default): ESP in UDP (RFC 3948) on one of the openUdp sockets; false: raw ESP, IP
+   * protocol 50 (RFC 4303), on a raw socket the engine opens for the remote's family (needs
+   * CAP_NET_RAW; remotePort is then ignored)
+   */
   encap?: boolean;
   softBytes?: number | bigint;
   hardBytes?: number | bigint;
   softPackets?: number | bigint;
   hardPackets?: number | bigint;
+}
+
+export interface NativeConnLimits {
+  /** largest inner packet to seal (0 / absent = the mtu argument) */
+  maxPacket?: number;
+  /** outer path MTU (0 / absent = none) */
+  pathMtu?: number;
 }
 
 export type NativeEvent =
@@ -84,6 +95,9 @@ export interface NativeStats {
   tunWriteErrors: number;
   icmpTooBigSent: number;
   sendBatches: number;
+  /** raw ESP (IP protocol 50) packets received / sent on the raw sockets */
+  rxRawEspPackets: number;
+  txRawEspPackets: number;
   drops: Record<NativeDropName, number>;
   sas: number;
   running: boolean;
@@ -101,9 +115,16 @@ export interface NativeEngine {
   /** bind a UDP socket (IPv4 or IPv6 literal; IPV6_V6ONLY). espInUdp defaults to port !== 500. */
   openUdp(address: string, port: number, espInUdp?: boolean): number;
   socketInfo(socket: number): { address: string; port: number; espInUdp: boolean } | undefined;
-  /** takes ownership of tunFd (closed by removeConnection / engine destruction) */
-  addConnection(tunFd: number, mtu: number, mssClamp: number): number;
-  setConnection(conn: number, mtu: number, mssClamp: number): boolean;
+  /**
+   * takes ownership of tunFd (closed by removeConnection / engine destruction). Packets
+   * read from the TUN larger than the connection limit (maxPacket, or mtu when 0/absent;
+   * capped further by pathMtu − outer IP/UDP − ESP overhead of the active SA when pathMtu
+   * is set) are answered with ICMP frag-needed (DF IPv4) / packet-too-big (IPv6) into the TUN.
+   */
+  addConnection(tunFd: number, mtu: number, mssClamp: number, limits?: NativeConnLimits): number;
+  setConnection(conn: number, mtu: number, mssClamp: number, limits?: NativeConnLimits): boolean;
+  /** the largest inner packet the connection seals right now (0 = unknown connection) */
+  connectionLimit(conn: number): number;
   removeConnection(conn: number): boolean;
   addSa(spec: NativeSaSpec): void;
   delSa(spi: number, dir: NativeDir): boolean;

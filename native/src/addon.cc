@@ -47,6 +47,12 @@ uint32_t spiArg(const Napi::Env& env, const Napi::Value& v) {
   return uint32_t(d);
 }
 
+uint32_t optU32(const Napi::Value& o, const char* k) {
+  if (!o.IsObject()) return 0;
+  Napi::Value v = o.As<Napi::Object>().Get(k);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+}
+
 bool dirArg(const Napi::Env& env, const Napi::Value& v) {
   std::string d = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (d != "in" && d != "out") throw Napi::TypeError::New(env, "dir: 'in' or 'out' expected");
@@ -85,6 +91,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                            InstanceMethod("addConnection", &EngineWrap::AddConnection),
                            InstanceMethod("setConnection", &EngineWrap::SetConnection),
                            InstanceMethod("removeConnection", &EngineWrap::RemoveConnection),
+                           InstanceMethod("connectionLimit", &EngineWrap::ConnectionLimit),
                            InstanceMethod("addSa", &EngineWrap::AddSa),
                            InstanceMethod("delSa", &EngineWrap::DelSa),
                            InstanceMethod("activateOutbound", &EngineWrap::ActivateOutbound),
@@ -137,12 +144,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value AddConnection(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss)");
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss, {maxPacket?, pathMtu?})");
     std::string err;
     int idx = engine_->addConnection(info[0].As<Napi::Number>().Int32Value(),
                                       info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0,
                                       uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0),
-                                      &err);
+                                      optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"), &err);
     if (idx < 0) throw Napi::Error::New(env, err);
     return Napi::Number::New(env, idx);
   }
@@ -150,8 +157,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value SetConnection(const Napi::CallbackInfo& info) {
     bool ok = engine_->setConnection(info[0].As<Napi::Number>().Int32Value(),
                                      info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0,
-                                     uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0));
+                                     uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0),
+                                     optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"));
     return Napi::Boolean::New(info.Env(), ok);
+  }
+
+  // connectionLimit(conn) → largest inner packet sealed now (0 = unknown connection)
+  Napi::Value ConnectionLimit(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), engine_->connectionLimit(info[0].As<Napi::Number>().Int32Value()));
   }
 
   Napi::Value RemoveConnection(const Napi::CallbackInfo& info) {

@@ -35,8 +35,19 @@
 //   relaxed atomics; nothing is logged or allocated per ESP packet.
 //
 // UDP sockets are created natively (openUdp) — one per address family/port, IPV6_V6ONLY on
-// IPv6 sockets — and carry both ESP-in-UDP and IKE (non-ESP marker) on 4500. Raw ESP (IP
-// protocol 50, encap = false) is not implemented yet: addSa refuses such SAs.
+// IPv6 sockets — and carry both ESP-in-UDP and IKE (non-ESP marker) on 4500.
+//
+// Raw ESP (IP protocol 50, RFC 4303 without UDP; SAs with encap = false): one raw socket per
+// address family (socket(AF_INET/AF_INET6, SOCK_RAW, IPPROTO_ESP)), opened when the first
+// raw SA of that family is added (needs CAP_NET_RAW). Outbound: sealed ESP goes out with
+// sendmmsg to the peer address, the kernel builds the IP header (IP_PKTINFO / IPV6_PKTINFO
+// pick the source). Inbound: the UDP-reader thread polls the raw sockets too; IPv4 raw
+// sockets deliver the IP header first (stripped here), IPv6 ones do not; then the same SPI
+// lookup / replay / decrypt path as ESP-in-UDP (no NAT mapping events for raw SAs). This only
+// sees traffic when the kernel itself does not consume ESP (no esp4/esp6 xfrm state for it).
+//
+// Packet-too-big: a connection's limit is maxPacket (or the TUN MTU when 0), further capped
+// by pathMtu − outer IP − UDP (encap) − the current SA's ESP overhead when pathMtu is set.
 #include "dataplane.h"
 
 #include <cerrno>
@@ -73,6 +84,8 @@ constexpr size_t kMaxGsoSegs = 64;
 constexpr size_t kMaxGsoBytes = 64000;
 constexpr size_t kMaxEvents = 8192;
 constexpr uint64_t kStopTag = ~uint64_t(0);
+constexpr uint64_t kRawTag4 = kStopTag - 1;
+constexpr uint64_t kRawTag6 = kStopTag - 2;
 // soft expiry 2^26 values before the end of the (low) space, as src/esp/seq.ts
 constexpr uint64_t kSeqSoftLo = 0x100000000ull - (1ull << 26);
 }  // namespace
@@ -94,6 +107,8 @@ const char* counterName(int c) {
     case C_TUN_WRITE_ERR: return "tunWriteErrors";
     case C_ICMP_TOO_BIG: return "icmpTooBigSent";
     case C_SEND_BATCHES: return "sendBatches";
+    case C_RX_RAW: return "rxRawEspPackets";
+    case C_TX_RAW: return "txRawEspPackets";
     default: return "?";
   }
 }
@@ -143,6 +158,41 @@ void Engine::close() {
   for (auto& s : socks_)
     if (s.fd >= 0) ::close(s.fd);
   socks_.clear();
+  for (int& fd : rawFd_) {
+    if (fd >= 0) {
+      epoll_ctl(epIn_, EPOLL_CTL_DEL, fd, nullptr);
+      ::close(fd);
+    }
+    fd = -1;
+  }
+}
+
+// caller holds mu_ exclusively
+bool Engine::openRaw(int family, std::string* err) {
+  int slot = family == AF_INET6 ? 1 : 0;
+  if (rawFd_[slot] >= 0) return true;
+  int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+  if (fd < 0) {
+    *err = std::string("raw ESP socket (needs CAP_NET_RAW): ") + strerror(errno);
+    return false;
+  }
+  int one = 1;
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int buf = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = slot ? kRawTag6 : kRawTag4;
+  if (epoll_ctl(epIn_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    *err = std::string("epoll_ctl(raw): ") + strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  rawFd_[slot] = fd;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,12 +250,15 @@ bool Engine::sockName(int idx, SockAddr* out, bool* espInUdp) {
   return true;
 }
 
-int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, std::string* err) {
+int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu,
+                          std::string* err) {
   UniqueGuard g(mu_);
   auto c = std::make_unique<Conn>();
   c->tunFd = tunFd;
   c->mtu = mtu ? mtu : 1400;
   c->mss = mss;
+  c->maxPacket = maxPacket;
+  c->pathMtu = pathMtu;
   c->gen = nextGen_++;
   int idx = int(conns_.size());
   epoll_event ev{};
@@ -232,13 +285,31 @@ bool Engine::removeConnection(int idx) {
   return true;
 }
 
-bool Engine::setConnection(int idx, uint32_t mtu, uint16_t mss) {
+bool Engine::setConnection(int idx, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu) {
   UniqueGuard g(mu_);
   Conn* c = conn(idx);
   if (!c) return false;
   if (mtu) c->mtu = mtu;
   c->mss = mss;
+  c->maxPacket = maxPacket;
+  c->pathMtu = pathMtu;
   return true;
+}
+
+uint32_t Engine::packetLimit(const Conn& c, const Sa* sa) const {
+  uint32_t limit = c.maxPacket ? c.maxPacket : c.mtu;
+  if (c.pathMtu && sa) {
+    size_t outer = (sa->p.remote.family() == AF_INET6 ? 40 : 20) + (sa->p.encap ? 8 : 0);
+    size_t fit = c.pathMtu > outer ? espMaxPayload(*sa, c.pathMtu - outer) : 0;
+    if (fit < limit) limit = uint32_t(fit);
+  }
+  return limit;
+}
+
+uint32_t Engine::connectionLimit(int idx) {
+  SharedGuard g(mu_);
+  Conn* c = conn(idx);
+  return c ? packetLimit(*c, c->out) : 0;
 }
 
 Engine::Conn* Engine::conn(int idx) {
@@ -269,10 +340,6 @@ int Engine::pickSocket(const SaParams& p) {
 }
 
 bool Engine::addSa(SaParams&& p, std::string* err) {
-  if (!p.encap) {
-    *err = "raw ESP (encap = false) is not implemented in the native data path yet";
-    return false;
-  }
   if (p.spi < 256) {
     *err = "SPI values 0..255 are reserved (RFC 4303 §2.1)";
     return false;
@@ -296,8 +363,11 @@ bool Engine::addSa(SaParams&& p, std::string* err) {
     *err = "SA already exists";
     return false;
   }
+  if (!sa->p.encap) {
+    if (!openRaw(sa->p.remote.family(), err)) return false;
+  }
   sa->sock = pickSocket(sa->p);
-  if (sa->p.outbound && sa->sock < 0) {
+  if (sa->p.outbound && sa->p.encap && sa->sock < 0) {
     *err = "no ESP-in-UDP socket of the remote's address family (openUdp first)";
     return false;
   }
@@ -344,22 +414,19 @@ bool Engine::updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int e
     *err = "unknown SA";
     return false;
   }
-  if (encap == 0) {
-    *err = "raw ESP (encap = false) is not implemented in the native data path yet";
+  SaParams tmp = sa->p;
+  if (remote) tmp.remote = *remote;
+  if (encap >= 0) tmp.encap = encap != 0;
+  if (!tmp.encap && !openRaw(tmp.remote.family(), err)) return false;
+  int s = pickSocket(tmp);
+  if (outbound && tmp.encap && s < 0) {
+    *err = "no ESP-in-UDP socket for the remote's address family";
     return false;
   }
-  if (remote) {
-    SaParams tmp = sa->p;
-    tmp.remote = *remote;
-    int s = pickSocket(tmp);
-    if (outbound && s < 0) {
-      *err = "no ESP-in-UDP socket for the new remote's address family";
-      return false;
-    }
-    sa->p.remote = *remote;
-    sa->sock = s;
-    sa->lastMapping = *remote;
-  }
+  sa->p.remote = tmp.remote;
+  sa->p.encap = tmp.encap;
+  sa->sock = s;
+  if (remote) sa->lastMapping = *remote;
   return true;
 }
 
@@ -611,6 +678,7 @@ void Engine::outboundLoop() {
         continue;
       }
       size_t k = 0, bytes = 0;
+      const uint32_t limit = packetLimit(*c, sa);
       for (size_t i = 0; i < cnt; i++) {
         uint8_t* p = buf + i * kSlot + kHead;
         size_t len = lens[i];
@@ -619,10 +687,10 @@ void Engine::outboundLoop() {
           drop(DROP_MALFORMED);
           continue;
         }
-        if (len > c->mtu) {
+        if (len > limit) {
           bool df = ver == 6 || (rd16(p + 6) & 0x4000);
           if (df) {
-            writeTooBig(*c, p, len, c->mtu);
+            writeTooBig(*c, p, len, limit);
             drop(DROP_TOO_BIG);
             continue;
           }
@@ -649,7 +717,15 @@ void Engine::outboundLoop() {
       if (k) {
         count(C_TX_ESP, k);
         count(C_TX_ESP_BYTES, bytes);
-        sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
+        if (!sa->p.encap) {
+          int fd = rawFd_[sa->p.remote.family() == AF_INET6 ? 1 : 0];
+          if (fd >= 0) sendRaw(fd, sa->p.remote, &sa->p.local, pkts, plens, k);
+          else drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
+        } else if (sa->sock >= 0 && size_t(sa->sock) < socks_.size()) {
+          sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
+        } else {
+          drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
+        }
       }
     }
   }
@@ -729,6 +805,52 @@ void Engine::sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8
     drops_[DROP_TX_ERROR].fetch_add(msgs[q].msg_hdr.msg_iovlen, std::memory_order_relaxed);
 }
 
+// Raw ESP out: one message per packet, no GSO; the kernel adds the IP header.
+void Engine::sendRaw(int fd, const SockAddr& dst0, const SockAddr* src, uint8_t** pkts, const size_t* lens,
+                     size_t n) {
+  static thread_local mmsghdr msgs[kBatch];
+  static thread_local iovec iov[kBatch];
+  alignas(cmsghdr) static thread_local char ctrl[CMSG_SPACE(sizeof(in6_pktinfo))];
+  SockAddr dst = dst0;
+  if (dst.family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&dst.ss)->sin6_port = 0;  // must be 0 or 50
+  else reinterpret_cast<sockaddr_in*>(&dst.ss)->sin_port = 0;
+  size_t clen = 0;
+  if (src && src->len && !src->isWildcard() && src->family() == dst.family()) clen = putPktinfo(ctrl, *src);
+  for (size_t i = 0; i < n; i++) {
+    iov[i] = {pkts[i], lens[i]};
+    msghdr& h = msgs[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = dst.sa();
+    h.msg_namelen = dst.len;
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = clen ? ctrl : nullptr;
+    h.msg_controllen = clen;
+  }
+  size_t done = 0;
+  int tries = 0;
+  while (done < n) {
+    int r = sendmmsg(fd, msgs + done, unsigned(n - done), 0);
+    count(C_SEND_BATCHES);
+    if (r > 0) {
+      count(C_TX_RAW, size_t(r));
+      done += size_t(r);
+      continue;
+    }
+    int e = errno;
+    if (e == EINTR) continue;
+    if ((e == EAGAIN || e == ENOBUFS) && ++tries <= 3) {
+      pollfd p{fd, POLLOUT, 0};
+      poll(&p, 1, 5);
+      continue;
+    }
+    if (e == EAGAIN || e == ENOBUFS) break;
+    drop(DROP_TX_ERROR);
+    done++;
+  }
+  if (done < n) drops_[DROP_TX_ERROR].fetch_add(n - done, std::memory_order_relaxed);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inbound: UDP → (IKE | keepalive | ESP → TUN)
 // ---------------------------------------------------------------------------------------------
@@ -742,8 +864,11 @@ void Engine::inboundLoop() {
       break;
     }
     for (int e = 0; e < n; e++) {
-      if (evs[e].data.u64 == kStopTag) continue;
-      processSocket(int(evs[e].data.u64));
+      uint64_t tag = evs[e].data.u64;
+      if (tag == kStopTag) continue;
+      if (tag == kRawTag4) processRaw(AF_INET);
+      else if (tag == kRawTag6) processRaw(AF_INET6);
+      else processSocket(int(tag));
     }
   }
 }
@@ -802,6 +927,50 @@ void Engine::processSocket(int idx) {
   }
 }
 
+void Engine::processRaw(int fam) {
+  static thread_local std::vector<uint8_t> bufv(kBatch * kRxSlot);
+  static thread_local mmsghdr msgs[kBatch];
+  static thread_local iovec iov[kBatch];
+  static thread_local sockaddr_storage names[kBatch];
+  SharedGuard g(mu_);
+  int fd = rawFd_[fam == AF_INET6 ? 1 : 0];
+  if (fd < 0) return;
+  for (size_t i = 0; i < kBatch; i++) {
+    iov[i] = {bufv.data() + i * kRxSlot, kRxSlot};
+    msghdr& h = msgs[i].msg_hdr;
+    h = msghdr{};
+    h.msg_name = &names[i];
+    h.msg_namelen = sizeof names[i];
+    h.msg_iov = &iov[i];
+    h.msg_iovlen = 1;
+  }
+  int n = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return;
+  for (int i = 0; i < n; i++) {
+    msghdr& h = msgs[i].msg_hdr;
+    size_t len = msgs[i].msg_len;
+    uint8_t* d = bufv.data() + size_t(i) * kRxSlot;
+    count(C_RX_RAW);
+    if (fam == AF_INET) {  // IPv4 raw sockets see the IP header
+      size_t ihl = len ? size_t(d[0] & 15) * 4 : 0;
+      if (len < 20 || (d[0] >> 4) != 4 || ihl < 20 || ihl > len) {
+        drop(DROP_MALFORMED);
+        continue;
+      }
+      d += ihl;
+      len -= ihl;
+    }
+    SockAddr src;
+    memcpy(&src.ss, &names[i], h.msg_namelen);
+    src.len = h.msg_namelen;
+    uint8_t* inner;
+    size_t innerLen;
+    uint8_t nh;
+    uint64_t seq;
+    processEsp(d, len, src, true, &inner, &innerLen, &nh, &seq);
+  }
+}
+
 void Engine::processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local) {
   count(C_RX_DATAGRAMS);
   const UdpSock& s = socks_[sock];
@@ -857,7 +1026,7 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
   uint64_t now = nowMs();
   countUse(*sa, *innerLen, now);
   // authenticated packet from a new address/port: report the NAT mapping change once
-  if (src.len && !src.equals(sa->p.remote) && !src.equals(sa->lastMapping)) {
+  if (sa->p.encap && src.len && src.port() != 0 && !src.equals(sa->p.remote) && !src.equals(sa->lastMapping)) {
     sa->lastMapping = src;
     Event e;
     e.kind = Event::MAPPING;

@@ -69,6 +69,8 @@ enum Counter : int {
   C_TUN_WRITE_ERR,  // failed writes to a TUN
   C_ICMP_TOO_BIG,   // ICMP frag-needed / packet-too-big written back into a TUN
   C_SEND_BATCHES,   // sendmmsg calls
+  C_RX_RAW,         // raw ESP (IP protocol 50) packets received on the raw sockets
+  C_TX_RAW,         // raw ESP packets handed to the raw sockets
   C__COUNT
 };
 const char* counterName(int c);
@@ -84,9 +86,14 @@ class Engine {
   // ---- control (JS thread) ----
   int openUdp(const SockAddr& bind, bool espInUdp, std::string* err);
   bool sockName(int idx, SockAddr* out, bool* espInUdp);
-  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, std::string* err);
+  /** maxPacket: largest inner packet sent into the tunnel (0 = mtu); pathMtu: outer path MTU
+   *  (0 = none), which further caps it at what fits in one outer packet with the current SA's
+   *  ESP (and UDP) overhead. Bigger DF IPv4 / any IPv6 packets get ICMP too-big back. */
+  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, std::string* err);
   bool removeConnection(int idx);
-  bool setConnection(int idx, uint32_t mtu, uint16_t mss);
+  bool setConnection(int idx, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu);
+  /** largest inner packet the connection currently seals (0 = unknown connection) */
+  uint32_t connectionLimit(int idx);
   bool addSa(SaParams&& p, std::string* err);
   bool delSa(uint32_t spi, bool outbound);
   bool activateOutbound(int conn, uint32_t spi, std::string* err);
@@ -129,6 +136,8 @@ class Engine {
     uint32_t gen = 0;
     uint32_t mtu = 1400;
     uint16_t mss = 0;
+    uint32_t maxPacket = 0;  // 0 = mtu
+    uint32_t pathMtu = 0;    // 0 = no outer path MTU cap
     Sa* out = nullptr;
     uint64_t lastAcquireMs = 0;
   };
@@ -140,6 +149,10 @@ class Engine {
   void inboundLoop();
   void processTun(int idx, uint32_t gen);
   void processSocket(int idx);
+  void processRaw(int fam);
+  bool openRaw(int family, std::string* err);
+  void sendRaw(int fd, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens, size_t n);
+  uint32_t packetLimit(const Conn& c, const Sa* sa) const;
   void processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local);
   int processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver, uint8_t** inner,
                  size_t* innerLen, uint8_t* nh, uint64_t* seq);
@@ -156,6 +169,7 @@ class Engine {
   std::unordered_map<uint64_t, std::unique_ptr<Sa>> sas_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<UdpSock> socks_;
+  int rawFd_[2] = {-1, -1};  // raw ESP sockets (IPPROTO_ESP): [0] IPv4, [1] IPv6; opened on demand
   uint32_t nextGen_ = 1;
 
   int epOut_ = -1, epIn_ = -1, stopFd_ = -1;

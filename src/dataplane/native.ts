@@ -16,7 +16,8 @@
  *   dp.stop();                                   // joins threads, closes TUNs and sockets
  *
  * Outbound SAs can only be added after start() (they are bound to one of the sockets).
- * Raw ESP (encap = false) is refused by the addon for now.
+ * SAs with `encap: false` use raw ESP (IP protocol 50) on a raw socket per address family,
+ * opened by the engine when the first such SA is added (needs CAP_NET_RAW).
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -46,8 +47,19 @@ export interface ConnectionOptions {
   name: string;
   /** TUN interface name (≤ 15 chars), created by the addon */
   tunName: string;
-  /** TUN MTU = largest inner packet; bigger DF/IPv6 packets get ICMP too-big back */
+  /** TUN MTU; also the largest inner packet unless maxPacket / pathMtu say less */
   mtu: number;
+  /**
+   * Largest inner packet sent into the tunnel (default: mtu). Bigger DF IPv4 packets get
+   * ICMP "fragmentation needed" (type 3 code 4, next-hop MTU = this value) and bigger IPv6
+   * packets ICMPv6 "packet too big" written back into the TUN (counted as icmpTooBigSent).
+   */
+  maxPacket?: number;
+  /**
+   * Outer path MTU: caps the limit at what fits in one outer packet after IP (20/40), UDP (8,
+   * ESP-in-UDP only) and the active SA's ESP overhead (header, IV, padding, ICV).
+   */
+  pathMtu?: number;
   /** clamp the MSS of TCP SYNs in both directions to this value (0 = off) */
   mssClamp: number;
   /** addresses to put on the TUN (`ip addr add <a> dev <tun>`), e.g. '10.1.0.1/32' */
@@ -137,7 +149,7 @@ export class NativeDataplane implements SadPort {
     const tun = b.openTun(opts.tunName, opts.mtu);
     let index: number;
     try {
-      index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp);
+      index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp, { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0 });
     } catch (e) {
       b.closeFd(tun.fd);
       throw e;
@@ -159,6 +171,20 @@ export class NativeDataplane implements SadPort {
     this.e.removeConnection(c.index); // closes the TUN fd; the kernel removes the device
     this.conns.delete(name);
     this.connByIndex.delete(c.index);
+  }
+
+  /** Change MTU / MSS clamp / packet limits of a connection (the TUN device MTU is not touched). */
+  setConnectionLimits(name: string, u: { mtu?: number; mssClamp?: number; maxPacket?: number; pathMtu?: number }): void {
+    const c = this.conns.get(name);
+    if (!c) throw new Error(`setConnectionLimits: unknown connection ${name}`);
+    c.opts = { ...c.opts, ...u };
+    this.e.setConnection(c.index, c.opts.mtu, c.opts.mssClamp, { maxPacket: c.opts.maxPacket ?? 0, pathMtu: c.opts.pathMtu ?? 0 });
+  }
+
+  /** Largest inner packet the connection currently seals (see maxPacket / pathMtu). */
+  packetLimit(name: string): number | undefined {
+    const c = this.conns.get(name);
+    return c ? this.e.connectionLimit(c.index) : undefined;
   }
 
   /** TUN device name of a connection */

@@ -113,7 +113,7 @@ export class Gateway {
     try {
       dp.start();
     } catch (e) {
-      throw new Error(`cannot open UDP sockets ${listen.map((l) => `${l.address}:${l.port}`).join(', ')}: ${e instanceof Error ? e.message : e} (needs root or CAP_NET_BIND_SERVICE; is another IKE daemon running?)`);
+      throw new Error(`cannot bind UDP ${listen.map((l) => `${l.address}:${l.port}`).join(", ")}: ${e instanceof Error ? e.message : e} (needs root or CAP_NET_BIND_SERVICE; is another IKE daemon running?)`);
     }
     try {
       for (const c of this.config.connections) {
