@@ -10,15 +10,17 @@
 //      read() ≤ 64 packets from one TUN into 64 KiB slots with 24 B headroom
 //      → connection's current outbound SA (set by activateOutbound; none → drop no_sa,
 //        'acquire' event at most once a second)
-//      → too big for the tunnel (> connection MTU) and DF/IPv6 → ICMP frag-needed /
-//        packet-too-big written back into the TUN (RFC 792/1191/4443)
+//      → too big for the tunnel (> connection limit: maxPacket or MTU, capped by pathMtu
+//        minus outer/ESP overhead) and DF/IPv6 → ICMP frag-needed / packet-too-big with
+//        that limit as next-hop MTU written back into the TUN (RFC 792/1191/4443)
 //      → TCP SYN MSS clamp → ESP seal in place (header written into the headroom,
 //        trailer + ICV after the payload)
-//      → sendmmsg on the SA's UDP socket; runs of equal-size packets go out as one
+//      → raw ESP SA (encap = false): sendmmsg on the family's IPPROTO_ESP raw socket, one
+//        message per packet; else sendmmsg on the SA's UDP socket; runs of equal-size packets go out as one
 //        message with UDP_SEGMENT (GSO), up to 64 segments / 64000 bytes; without GSO
 //        support (probe at socket open, or EIO/EINVAL on first use) one message per packet.
 //
-//   inbound thread:  epoll(UDP sockets + stop eventfd)
+//   inbound thread:  epoll(UDP sockets + raw ESP sockets + stop eventfd)
 //      recvmmsg ≤ 64 datagrams per socket (64 KiB each; UDP_GRO coalesced datagrams are
 //      split again by the gso_size cmsg); IP_PKTINFO gives the local address
 //      → port-500 style socket (espInUdp = false): every datagram is IKE → event to JS

@@ -58,6 +58,8 @@ export class IkeSa {
   halfOpenExpireAt: number | undefined;
   lastInboundAt = 0;
   establishedAt = 0;
+  /** when this IKE SA was started (our IKE_SA_INIT sent, or the peer's received) */
+  createdAt = 0;
   out: Action[] = [];
   private reassembler: FragmentReassembler | undefined;
   /** reason recorded when the SA dies */

@@ -253,6 +253,7 @@ export class IkeSaManager {
     if (this.hasLiveSa(cs.conn.name)) return;
     const c = cs.conn;
     const sa = new IkeSa(this.nextIkeId++, c, true, this.newIkeSpi(), { address: c.local.address, port: c.local.port }, { address: c.remote.address, port: c.remote.port }, this.deps);
+    sa.createdAt = now;
     this.register(sa);
     sa.log('info', `initiating IKE SA to ${c.remote.address}:${c.remote.port}`);
     sa.queue(new IkeInitTask(sa), now);
@@ -280,12 +281,52 @@ export class IkeSaManager {
       this.out.push(...sa.out);
       sa.out = [];
     }
+    const deleted = this.out.some((a) => a.kind === 'delete-sa');
     if (sa.state === 'established') {
       if (!sa.initiator) for (const [k, v] of this.halfOpen) if (v === sa) this.halfOpen.delete(k);
       const cs = this.conns.get(sa.conn.name);
       if (cs && sa.initiator) cs.backoffMs = RECONNECT_MIN_MS;
+      if (!this.dupChecked.has(sa.id)) {
+        this.dupChecked.add(sa.id);
+        this.resolveDuplicate(sa, now);
+      }
     }
     if (sa.state === 'dead') this.forget(sa, now);
+    if (deleted) this.reactivate(sa.conn.name);
+  }
+
+  private readonly dupChecked = new Set<number>();
+
+  /**
+   * Simultaneous initiation: both ends started an IKE SA at the same moment and each is up.
+   * Like a rekey collision (RFC 7296 §2.8.1), the SA holding the lowest of the four nonces is
+   * redundant and deleted by its initiator; the other end does nothing, so both agree.
+   */
+  private resolveDuplicate(sa: IkeSa, now: number): void {
+    for (const o of this.sas.values()) {
+      if (o === sa || o.conn.name !== sa.conn.name || o.state !== 'established' || o.initiator === sa.initiator) continue;
+      if (!sameAddress(o.remote.address, sa.remote.address)) continue;
+      const loser = compareBytes(minNonce(sa), minNonce(o)) < 0 ? sa : o;
+      loser.log('info', `duplicate IKE SA from simultaneous initiation: ${loser.initiator ? 'deleting ours' : 'the peer deletes this one'}`);
+      if (loser.initiator) {
+        // move the winner's traffic first: its newest CHILD_SA carries the connection
+        this.deleteSa(loser, 'duplicate IKE SA (simultaneous initiation)', now);
+      }
+      return;
+    }
+  }
+
+  /** After a delete, make sure the connection's newest installed CHILD_SA is the outbound one. */
+  private reactivate(conn: string): void {
+    let best: { spi: number; at: number; id: number } | undefined;
+    for (const o of this.sas.values()) {
+      if (o.conn.name !== conn || o.state === 'dead') continue;
+      for (const c of o.children.values()) {
+        if (c.state !== 'installed') continue;
+        if (!best || c.installedAt > best.at || (c.installedAt === best.at && c.id > best.id)) best = { spi: c.spiOut, at: c.installedAt, id: c.id };
+      }
+    }
+    if (best) this.out.push({ kind: 'activate-outbound', connection: conn, spi: best.spi });
   }
 
   private forget(sa: IkeSa, now: number): void {
@@ -309,6 +350,9 @@ export class IkeSaManager {
     for (const o of this.sas.values()) {
       if (o === sa || o.conn.name !== sa.conn.name) continue;
       if (!sameAddress(o.remote.address, sa.remote.address) && o.peerId?.text !== sa.peerId?.text) continue;
+      // only state that predates the peer's new IKE_SA_INIT is stale; an SA that came up
+      // meanwhile (simultaneous initiation) is live on both ends
+      if (o.state !== 'established' || o.establishedAt >= sa.createdAt) continue;
       o.log('info', 'peer sent INITIAL_CONTACT: dropping this stale IKE SA');
       o.die('replaced (INITIAL_CONTACT)', 0);
       if (o.out.length) {
@@ -394,6 +438,7 @@ export class IkeSaManager {
     void findNotify;
     const sa = new IkeSa(this.nextIkeId++, conn, false, new Uint8Array(header.spiI), { ...local }, { ...remote }, this.deps);
     sa.spiR = this.newIkeSpi();
+    sa.createdAt = now;
     if (!respondIkeInit(sa, msg, buf, sel.suite, { ...sel.proposal, spi: new Uint8Array(0) }, now)) {
       this.count('bad_ke');
       sa.die('bad KE payload', now);
@@ -404,6 +449,15 @@ export class IkeSaManager {
     this.halfOpen.set(halfOpenKey(remote, header.spiI), sa);
     this.collect(sa, now);
   }
+}
+
+function minNonce(sa: IkeSa): Uint8Array {
+  return compareBytes(sa.ni, sa.nr) <= 0 ? sa.ni : sa.nr;
+}
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 function halfOpenKey(remote: Endpoint, spiI: Uint8Array): string {

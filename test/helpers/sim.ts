@@ -70,6 +70,8 @@ export interface Pair {
   /** how B sees A (NAT) */
   natA: Endpoint | null;
   initiate(): void;
+  /** both sides initiate at the same moment (simultaneous initiation) */
+  initiateBoth(): void;
   terminate(): void;
   run(maxSteps?: number): void;
   advance(ms: number): void;
@@ -113,6 +115,10 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
     natA,
     initiate() {
       apply(a, a.mgr.initiate('peer', clock.now()));
+    },
+    initiateBoth() {
+      apply(a, a.mgr.initiate('peer', clock.now()));
+      apply(b, b.mgr.initiate('peer', clock.now()));
     },
     terminate() {
       apply(a, a.mgr.terminate('peer', clock.now()));

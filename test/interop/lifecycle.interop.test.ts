@@ -167,4 +167,27 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await net.teardown();
     }
   }, 40_000);
+
+  it('simultaneous start on both ikegw ends: one IKE SA, one CHILD_SA pair, traffic flows', async () => {
+    const net = twoGateways({});
+    const a = new Ikegw();
+    const b = new Ikegw();
+    try {
+      const { ns, outer } = net;
+      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], startAction: 'start' as const };
+      await Promise.all([
+        a.start(ns.gwA, join(base, 'sim-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]),
+        b.start(ns.gwB, join(base, 'sim-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]),
+      ]);
+      const [ga] = await a.waitFor(upGw, 10_000);
+      const [gb] = await b.waitFor((s) => upGw(s) && s[0]!.ike.spiI === ga!.ike.spiI, 10_000);
+      expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await net.teardown();
+    }
+  }, 40_000);
 });

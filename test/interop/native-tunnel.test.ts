@@ -118,10 +118,11 @@ async function stopGw(g: Gw): Promise<Record<string, unknown> | undefined> {
   return g.lines.find((l) => 'stats' in l);
 }
 
-function ping(ns: string, from: string, to: string, count = 3, size?: number) {
+function ping(ns: string, from: string, to: string, count = 3, size?: number, dontFragment = false) {
   const args = ['ip', 'netns', 'exec', ns, 'ping', '-n', '-c', String(count), '-i', '0.2', '-W', '2', '-w', String(count + 4), '-I', from];
   if (to.includes(':')) args.push('-6');
   if (size !== undefined) args.push('-s', String(size));
+  if (dontFragment) args.push('-M', 'do');
   args.push(to);
   const r = sh(args, { check: false, timeoutMs: (count + 8) * 1000 });
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
@@ -244,6 +245,139 @@ describe.skipIf(skip)('native data plane tunnel between two namespaces', () => {
       }
     });
   }
+
+  /** a/b gateway configs with fresh keys; `extra` is merged into both, `conn` into both conns */
+  function pairCfg(outer: 'v4' | 'v6', extra: Record<string, unknown> = {}, conn: Record<string, unknown> = {}) {
+    const kAB = randomBytes(20).toString('hex');
+    const kBA = randomBytes(20).toString('hex');
+    const spiAB = 0xa1000000 + (randomBytes(2).readUInt16BE() << 4);
+    const spiBA = 0xb1000000 + (randomBytes(2).readUInt16BE() << 4);
+    const sa = (spi: number, dir: 'in' | 'out', k: string) => ({ spi, dir, encr: 20, keyBits: 128, integ: 0, encKey: k, integKey: '', esn: false });
+    const any = outer === 'v4' ? '0.0.0.0' : '::';
+    const cfgA = {
+      listen: [{ address: any, port: 4500 }],
+      local: { address: ADDR.outerA[outer], port: 4500 },
+      remote: { address: ADDR.outerB[outer], port: 4500 },
+      conn: { name: 'c', tunName: TUN, mtu: 1400, mssClamp: 1300, addresses: [`${ADDR.innerA.v4}/32`, `${ADDR.innerA.v6}/128`], routes: ['10.29.2.0/24', 'fd29:2::/64'], ...conn },
+      sas: [sa(spiAB, 'out', kAB), sa(spiBA, 'in', kBA)],
+      ...extra,
+    };
+    const cfgB = {
+      listen: [{ address: any, port: 4500 }],
+      local: { address: ADDR.outerB[outer], port: 4500 },
+      remote: { address: ADDR.outerA[outer], port: 4500 },
+      conn: { name: 'c', tunName: TUN, mtu: 1400, mssClamp: 1300, addresses: [`${ADDR.innerB.v4}/32`, `${ADDR.innerB.v6}/128`], routes: ['10.29.1.0/24', 'fd29:1::/64'], ...conn },
+      sas: [sa(spiBA, 'out', kBA), sa(spiAB, 'in', kAB)],
+      ...extra,
+    };
+    return { cfgA, cfgB, spiAB, spiBA };
+  }
+
+  type GwStats = { drops: Record<string, number>; txEspPackets: number; rxEspPackets: number; rxDatagrams: number; rxRawEspPackets: number; txRawEspPackets: number; icmpTooBigSent: number };
+
+  for (const outer of ['v4', 'v6'] as const) {
+    it.skipIf(!have('tcpdump'))(`raw ESP (IP protocol 50, encap false), IPv${outer === 'v4' ? 4 : 6} outer: ping both ways, capture shows ESP`, async () => {
+      const { cfgA, cfgB, spiAB } = pairCfg(outer, { encap: false });
+      const a = startGw(NS_A, cfgA);
+      const b = startGw(NS_B, cfgB);
+      let A: GwStats | undefined;
+      let B: GwStats | undefined;
+      try {
+        await a.waitFor((l) => l['ready'] === true);
+        await b.waitFor((l) => l['ready'] === true);
+        // capture on B's veth: 5 packets of IP protocol 50 (no UDP)
+        const filter = outer === 'v4' ? 'ip proto 50' : 'ip6 proto 50';
+        const cap = spawn('ip', ['netns', 'exec', NS_B, 'tcpdump', '-i', `${P}vb`, '-c', '5', '-n', '--immediate-mode', '-l', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let capOut = '';
+        let capErr = '';
+        cap.stdout.on('data', (d: Buffer) => (capOut += d.toString()));
+        const listening = new Promise<void>((resolve) => {
+          cap.stderr.on('data', (d: Buffer) => {
+            capErr += d.toString();
+            if (capErr.includes('listening on')) resolve();
+          });
+          setTimeout(resolve, 3000);
+        });
+        const capDone = new Promise<void>((resolve) => {
+          cap.once('exit', () => resolve());
+          setTimeout(() => {
+            if (cap.exitCode === null) cap.kill('SIGKILL');
+            resolve();
+          }, 15_000);
+        });
+        await listening;
+
+        const r1 = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4);
+        expect(r1.received, r1.out).toBeGreaterThan(0);
+        const r2 = ping(NS_B, ADDR.innerB.v4, ADDR.innerA.v4);
+        expect(r2.received, r2.out).toBeGreaterThan(0);
+        const r3 = ping(NS_A, ADDR.innerA.v6, ADDR.innerB.v6);
+        expect(r3.received, r3.out).toBeGreaterThan(0);
+        const r4 = ping(NS_B, ADDR.innerB.v6, ADDR.innerA.v6);
+        expect(r4.received, r4.out).toBeGreaterThan(0);
+        const r5 = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4, 2, 1372);
+        expect(r5.received, r5.out).toBeGreaterThan(0);
+
+        await capDone;
+        console.log(`[raw ESP ${outer}] tcpdump:\n${capOut}`);
+        const espLines = capOut.split('\n').filter((l) => /ESP\(spi=0x[0-9a-f]+/.test(l));
+        expect(espLines.length, capOut + capErr).toBe(5);
+        expect(capOut).not.toMatch(/UDP/);
+        expect(capOut.toLowerCase()).toContain(`spi=0x${spiAB.toString(16)}`);
+      } finally {
+        const sa_ = await stopGw(a);
+        const sb = await stopGw(b);
+        A = sa_?.['stats'] as GwStats | undefined;
+        B = sb?.['stats'] as GwStats | undefined;
+        console.log(`[raw ESP ${outer}] A: ${JSON.stringify(A)}\n[raw ESP ${outer}] B: ${JSON.stringify(B)}`);
+      }
+      expect(A && B, `gateway stats missing; A stderr: ${a.stderr.join('')} B stderr: ${b.stderr.join('')}`).toBeTruthy();
+      expect(A!.txRawEspPackets).toBeGreaterThanOrEqual(11);
+      expect(B!.rxRawEspPackets).toBeGreaterThanOrEqual(11);
+      expect(B!.rxEspPackets).toBeGreaterThanOrEqual(11);
+      expect(A!.rxEspPackets).toBeGreaterThanOrEqual(11);
+      expect(A!.rxDatagrams + B!.rxDatagrams).toBe(0); // nothing came over UDP
+      for (const x of [A!, B!]) {
+        expect(x.drops['auth_failed']).toBe(0);
+        expect(x.drops['tx_error']).toBe(0);
+        expect(x.drops['unknown_spi']).toBe(0);
+      }
+    });
+  }
+
+  it('ICMP frag-needed / packet-too-big: TUN MTU 1500, maxPacket 1400', async () => {
+    const { cfgA, cfgB } = pairCfg('v4', {}, { mtu: 1500, maxPacket: 1400 });
+    const a = startGw(NS_A, cfgA);
+    const b = startGw(NS_B, cfgB);
+    let A: GwStats | undefined;
+    try {
+      await a.waitFor((l) => l['ready'] === true);
+      await b.waitFor((l) => l['ready'] === true);
+      // fits: 1372 + 28 = 1400
+      const ok = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4, 2, 1372, true);
+      expect(ok.received, ok.out).toBe(2);
+      // 1472 + 28 = 1500 with DF: the gateway answers ICMP 3/4 with next-hop MTU 1400
+      const big = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4, 2, 1472, true);
+      console.log(`[too big v4] ${big.out}`);
+      expect(big.received, big.out).toBe(0);
+      expect(big.out).toMatch(/Frag needed and DF set \(mtu = 1400\)|mtu ?= ?1400/);
+      // IPv6: 1452 + 48 = 1500 → ICMPv6 Packet Too Big, MTU 1400
+      const big6 = ping(NS_A, ADDR.innerA.v6, ADDR.innerB.v6, 2, 1452, true);
+      console.log(`[too big v6] ${big6.out}`);
+      expect(big6.received, big6.out).toBe(0);
+      expect(big6.out).toMatch(/[Pp]acket too big: mtu=1400|mtu ?= ?1400/);
+      // without DF the IPv4 packet still goes through (the outer packet gets fragmented)
+      const nodf = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4, 2, 1472);
+      expect(nodf.received, nodf.out).toBe(2);
+    } finally {
+      A = (await stopGw(a))?.['stats'] as GwStats | undefined;
+      const sb = await stopGw(b);
+      console.log(`[too big] A: ${JSON.stringify(A)}\n[too big] B: ${JSON.stringify(sb?.['stats'])}`);
+    }
+    expect(A, `stats missing: ${a.stderr.join('')}`).toBeTruthy();
+    expect(A!.icmpTooBigSent).toBeGreaterThanOrEqual(2);
+    expect(A!.drops['too_big']).toBe(A!.icmpTooBigSent);
+  });
 
   it.skipIf(!have('iperf3'))('TCP transfer through the tunnel (batching, GSO, MSS clamp)', async () => {
     const k1 = randomBytes(20).toString('hex');

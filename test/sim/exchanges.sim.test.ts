@@ -194,7 +194,14 @@ describe('INFORMATIONAL', () => {
     expect(eventsOf(p.a, 'peer-dead')).toHaveLength(1);
     blocked = false;
     p.advance(5_000);
-    expect(eventsOf(p.a, 'ike-up').length).toBe(2);
+    // both ends restart (both ran DPD); whatever crossed, one IKE SA survives and both agree
+    expect(eventsOf(p.a, 'ike-up').length).toBeGreaterThanOrEqual(2);
+    const la = p.a.mgr.list(), lb = p.b.mgr.list();
+    expect(la).toHaveLength(1);
+    expect(lb).toHaveLength(1);
+    expect(la[0]!.ike.state).toBe('established');
+    expect(la[0]!.ike.spiI).toBe(lb[0]!.ike.spiI);
+    expect(la[0]!.children[0]!.spiOut).toBe(lb[0]!.children[0]!.spiIn);
   });
 });
 
@@ -250,4 +257,27 @@ describe('IKE fragmentation (RFC 7383)', () => {
     expect(p.a.mgr.list()[0]!.ike.state).toBe('established');
     expect(eventsOf(p.b, 'child-up')[0]!.child.remoteTs).toHaveLength(40);
   });
+});
+
+describe('simultaneous initiation', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    it(`ends with one IKE SA and one CHILD_SA pair on both sides (seed ${seed})`, () => {
+      const p = makePair({ extra: '    dpd: { delay: 0s, action: restart }' }, undefined, { seed });
+      p.initiateBoth();
+      p.run();
+      p.advance(1000);
+      const la = p.a.mgr.list();
+      const lb = p.b.mgr.list();
+      expect(la).toHaveLength(1);
+      expect(lb).toHaveLength(1);
+      expect(la[0]!.ike.spiI).toBe(lb[0]!.ike.spiI);
+      expect(la[0]!.children).toHaveLength(1);
+      expect(la[0]!.children[0]!.spiOut).toBe(lb[0]!.children[0]!.spiIn);
+      // the surviving pair is the current outbound on both sides
+      const lastActA = p.a.activated.at(-1);
+      const lastActB = p.b.activated.at(-1);
+      expect(lastActA).toBe(la[0]!.children[0]!.spiOut);
+      expect(lastActB).toBe(lb[0]!.children[0]!.spiOut);
+    });
+  }
 });

@@ -134,3 +134,35 @@ ${c.extra ?? ''}
     return this.child.exitCode;
   }
 }
+
+/** The daemon's pino JSON log lines (non-JSON lines are skipped). */
+export function parseLogLines(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      /* partial line */
+    }
+  }
+  return out;
+}
+
+/** Counters read from an ikegw log: CHILD/IKE rekeys completed, CHILD_SAs installed/deleted. */
+export function rekeyCounts(log: string): { childRekeyed: number; ikeRekeyed: number; childInstalled: number; childDeleted: number; collisions: number } {
+  let childRekeyed = 0;
+  let ikeRekeyed = 0;
+  let childInstalled = 0;
+  let childDeleted = 0;
+  let collisions = 0;
+  for (const e of parseLogLines(log)) {
+    const msg = String(e['msg'] ?? '');
+    if (msg === 'rekeyed' && e['event'] === 'child-rekeyed') childRekeyed++;
+    else if (msg === 'rekeyed' && e['event'] === 'ike-rekeyed') ikeRekeyed++;
+    else if (msg === 'CHILD_SA installed') childInstalled++;
+    else if (msg === 'CHILD_SA deleted') childDeleted++;
+    if (/collision/i.test(msg)) collisions++;
+  }
+  return { childRekeyed, ikeRekeyed, childInstalled, childDeleted, collisions };
+}

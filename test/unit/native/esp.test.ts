@@ -389,6 +389,42 @@ describe.skipIf(!bindingAvailable)('native ESP', () => {
     expect(sum).toBe(0xffff);
   });
 
+  it('packet limit: maxPacket, else the MTU; pathMtu caps it by outer IP/UDP + ESP overhead', () => {
+    const c2 = engine.addConnection(-1, 1500, 0, { maxPacket: 1400 });
+    expect(engine.connectionLimit(c2)).toBe(1400);
+    expect(engine.connectionLimit(conn)).toBe(1400); // mtu
+    const c3 = engine.addConnection(-1, 1500, 0, { pathMtu: 1400 });
+    expect(engine.connectionLimit(c3)).toBe(1500); // no active SA yet: only the MTU applies
+    const base = { dir: 'out' as const, esn: false, remoteAddress: PEER.address, remotePort: PEER.port };
+    // AES-GCM over UDP/IPv4: 1400 − 20 − 8 = 1372 for ESP; − 8 (hdr) − 8 (IV) − 16 (ICV) = 1340, 4-aligned, − 2 trailer
+    engine.addSa({ ...base, spi: 0x3001, conn: c3, encr: 20, encKey: randomBytes(20) });
+    engine.activateOutbound(c3, 0x3001);
+    expect(engine.connectionLimit(c3)).toBe(1338);
+    // AES-CBC + SHA-256 (ICV 16, IV 16): 1372 − 40 = 1332 → 1328 (16-aligned) − 2
+    engine.addSa({ ...base, spi: 0x3002, conn: c3, encr: 12, encKey: randomBytes(16), integ: 12, integKey: randomBytes(32) });
+    engine.activateOutbound(c3, 0x3002);
+    expect(engine.connectionLimit(c3)).toBe(1326);
+    // maxPacket below the path limit wins
+    expect(engine.setConnection(c3, 1500, 0, { maxPacket: 1300, pathMtu: 1400 })).toBe(true);
+    expect(engine.connectionLimit(c3)).toBe(1300);
+    expect(engine.connectionLimit(99)).toBe(0);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('raw ESP SA: add, switch encapsulation both ways with updateSa, seal/open unchanged', () => {
+    const s = AEAD_SUITES[0]!;
+    const key = randomBytes(s.encKeyLen);
+    addPair(s, key, Buffer.alloc(0), false, { encap: false });
+    const inner = ipv4Packet(80);
+    expect(engine.testInbound(engine.testSeal(SPI, inner, 4, 1n), PEER.address, 0).result).toBe('ok');
+    engine.updateSa(SPI, 'out', { encap: true });
+    engine.updateSa(SPI, 'in', { encap: true });
+    expect(engine.testInbound(engine.testSeal(SPI, inner, 4, 2n), PEER.address, PEER.port).result).toBe('ok');
+    engine.updateSa(SPI, 'out', { encap: false, remoteAddress: '::1', remotePort: 0 });
+    expect(engine.testInbound(engine.testSeal(SPI, inner, 4, 3n), PEER.address, PEER.port).result).toBe('ok');
+    // raw packets carry no port: no NAT mapping events
+    expect(engine.takeEvents()).toEqual([]);
+  });
+
   it('rejects bad SA parameters with clear errors', () => {
     const base = { dir: 'out' as const, conn, esn: false, remoteAddress: PEER.address, remotePort: PEER.port };
     expect(() => engine.addSa({ ...base, spi: 17, encr: 20, encKey: randomBytes(20) })).toThrow(/reserved/);
