@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
+import { exec, ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
 import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
 import { Ikegw, type StatusSa } from './lib/ikegw.js';
 
@@ -56,9 +56,9 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
   });
 
   /** ikegw on gwA, strongSwan on gwB (optionally gwA behind NAT) */
-  async function cell(label: string, role: Role, ike: string, esp: string, o: { nat?: boolean; swOnA?: boolean; v6?: boolean } = {}) {
+  async function cell(label: string, role: Role, ike: string, esp: string, o: { nat?: boolean; swOnA?: boolean; v6?: boolean; inner?: 'v4' | 'v6'; iperfS?: number } = {}) {
     const net: TwoGateways = twoGateways({ nat: !!o.nat, ipv6Outer: !!o.v6 });
-    const fam = o.v6 ? 'v6' : 'v4';
+    const fam = o.inner ?? (o.v6 ? 'v6' : 'v4');
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
@@ -106,11 +106,21 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
       expect(ourIn.toLowerCase()).toBe((ikegwIsInitiator ? swKeys.encrR : swKeys.encrI)!.toLowerCase());
       if (wantEsp.integ) expect(ours.get(gc.spiOut)!.integKey.toLowerCase()).toBe((ikegwIsInitiator ? swKeys.integI : swKeys.integR)!.toLowerCase());
       // traffic through the tunnel, both ways (native data plane ⇄ strongSwan libipsec)
-      const hostAddr = (h: { v4: string; v6: string }) => (o.v6 ? h.v6 : h.v4);
+      const hostAddr = (h: { v4: string; v6: string }) => h[fam];
       const ab = ping(ns.hostA, hostAddr(net.addr.hostB), { count: 3, timeoutS: 3, intervalS: 0.2 });
       const ba = ping(ns.hostB, hostAddr(net.addr.hostA), { count: 3, timeoutS: 3, intervalS: 0.2 });
       expect(ab.received, `hostA → hostB\n${ab.output}`).toBeGreaterThanOrEqual(2);
       expect(ba.received, `hostB → hostA\n${ba.output}`).toBeGreaterThanOrEqual(2);
+      if (o.iperfS) {
+        const srv = net.topo.spawnIn(ns.hostB, ['iperf3', '-s', '-1', '-B', hostAddr(net.addr.hostB)], { stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 300));
+        const r = exec(ns.hostA, ['iperf3', '-c', hostAddr(net.addr.hostB), '-t', String(o.iperfS), '-J'], { timeoutMs: (o.iperfS + 15) * 1000 });
+        srv.kill();
+        const j = JSON.parse(r.stdout || '{}');
+        const gbps = (j.end?.sum_received?.bits_per_second ?? 0) / 1e9;
+        console.log(`[${label}] iperf3 ${o.iperfS} s: ${gbps.toFixed(3)} Gbit/s`);
+        expect(gbps, r.stderr).toBeGreaterThan(0.01);
+      }
       return { s: s!, g: g!, gw, sw, net };
     } finally {
       await gw.stop();
@@ -124,6 +134,18 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
       await cell(`${ike}-${esp}-${role}`.replace(/[^a-z0-9]/gi, '').slice(0, 40), role, ike, esp);
     }, 40_000);
   }
+
+  it('inner IPv6 over IPv4 outer, with iperf3', async () => {
+    const { g } = await cell('in6out4', 'ikegw-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { inner: 'v6', iperfS: 3 });
+    expect(g.ike.local.address).not.toContain(':');
+    expect(g.children[0]!.localTs[0]).toContain(':');
+  }, 40_000);
+
+  it('inner IPv4 over IPv6 outer', async () => {
+    const { g } = await cell('in4out6', 'strongswan-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { v6: true, inner: 'v4' });
+    expect(g.ike.local.address).toContain(':');
+    expect(g.children[0]!.localTs[0]).not.toContain(':');
+  }, 40_000);
 
   it('ikegw behind a NAT initiates: NAT detected on both sides, IKE_AUTH on 4500', async () => {
     const { s, g } = await cell('nat1', 'ikegw-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { nat: true });
@@ -153,6 +175,25 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
     expect(g.ike.local.port).toBe(4500);
     expect(s.natLocal).toBe(true);
   }, 40_000);
+
+  /**
+   * The full matrix (`npm run test:interop -- --full`): roles × IKE groups × ESP suites × NAT,
+   * each cell: tunnel up, ping both ways, 3 s of iperf3.
+   */
+  const FULL = process.env['IKEGW_FULL'] === '1';
+  describe.skipIf(!FULL)('full matrix', () => {
+    const IKE_FULL = ['aes256gcm16-prfsha256-x25519', 'aes128gcm16-prfsha256-ecp256', 'aes256-sha256-modp2048'];
+    const ESP_FULL = ['aes256gcm16', 'chacha20poly1305', 'aes256-sha256'];
+    for (const role of ['ikegw-initiates', 'strongswan-initiates'] as Role[])
+      for (const ike of IKE_FULL)
+        for (const esp of ESP_FULL)
+          for (const nat of [false, true]) {
+            // strongSwan behind the NAT when it initiates (a NAT only lets the inside start)
+            it(`${role} ${ike} ${esp}${nat ? ' NAT' : ''}`, async () => {
+              await cell(`f${ike}${esp}${role}${nat}`.replace(/[^a-z0-9]/gi, '').slice(0, 40), role, ike, esp, { nat, swOnA: nat && role === 'strongswan-initiates', iperfS: 3 });
+            }, 60_000);
+          }
+  });
 });
 
 describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan: failures end with the right notify, the daemon keeps serving', () => {

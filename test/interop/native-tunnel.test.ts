@@ -3,6 +3,10 @@
  * plane with manually keyed SAs). Pings cross the tunnel both ways, IPv4 and IPv6 inner,
  * over IPv4 and IPv6 outer, for AES-GCM, ChaCha20-Poly1305 and AES-CBC+HMAC; IKE datagrams
  * (non-ESP marker) are handed up on the far side; a short TCP transfer exercises batching.
+ * Raw ESP (IP protocol 50, encap false) over IPv4 and IPv6 outer: pings both ways and a
+ * tcpdump capture on the veth showing ESP without UDP. Packet-too-big: TUN MTU 1500 with
+ * maxPacket 1400, `ping -M do -s 1472` gets "Frag needed and DF set (mtu = 1400)" and the
+ * IPv6 equivalent "Packet too big: mtu=1400", counted in icmpTooBigSent.
  *
  *   ┌──────────── <p>a ────────────┐                ┌──────────── <p>b ────────────┐
  *   │ tun <p>t  10.29.1.1/32        │  veth <p>va/vb │ tun <p>t  10.29.2.1/32        │
