@@ -133,7 +133,8 @@ export interface NativeEngine {
   /** lastUsedMs is on the addon's CLOCK_MONOTONIC scale (see nowMs) */
   querySa(spi: number, dir: NativeDir): { bytes: number; packets: number; lastUsedMs: number } | undefined;
   /** sends an IKE message; the non-ESP marker is prepended on ESP-in-UDP sockets */
-  sendIke(socket: number, data: Uint8Array, remoteAddress: string, remotePort: number, localAddress?: string): void;
+  /** raw: send without the non-ESP marker (NAT keepalive) */
+  sendIke(socket: number, data: Uint8Array, remoteAddress: string, remotePort: number, localAddress?: string, raw?: boolean): void;
   start(): void;
   /** joins both data threads; safe to call twice */
   stop(): void;

@@ -238,7 +238,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return o;
   }
 
-  // sendIke(socket, data, remoteAddress, remotePort, localAddress?)
+  // sendIke(socket, data, remoteAddress, remotePort, localAddress?, raw?)
   Napi::Value SendIke(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "sendIke(socket, data, remoteAddress, remotePort, localAddress?)");
@@ -248,8 +248,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     bool hasLocal = info[4].IsString() && info[4].As<Napi::String>().Utf8Value().size() > 0;
     if (hasLocal) l = addrArg(env, info[4], Napi::Number::New(env, 0), "local");
     std::string err;
+    bool raw = info.Length() > 5 && info[5].IsBoolean() && info[5].As<Napi::Boolean>().Value();
     if (!engine_->sendIke(info[0].As<Napi::Number>().Int32Value(), data.data(), data.size(), r, hasLocal ? &l : nullptr,
-                          &err))
+                          &err, raw))
       throw Napi::Error::New(env, "sendIke: " + err);
     return env.Undefined();
   }

@@ -468,7 +468,7 @@ static size_t putPktinfo(char* cb, const SockAddr& src) {
 }
 
 bool Engine::sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& remote, const SockAddr* local,
-                     std::string* err) {
+                     std::string* err, bool raw) {
   SharedGuard g(mu_);
   if (sock < 0 || size_t(sock) >= socks_.size()) {
     *err = "unknown socket";
@@ -482,7 +482,7 @@ bool Engine::sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& 
   static const uint8_t marker[4] = {0, 0, 0, 0};  // RFC 3948 §2.2 non-ESP marker
   iovec iov[2];
   int n = 0;
-  if (s.espInUdp) iov[n++] = {const_cast<uint8_t*>(marker), 4};
+  if (s.espInUdp && !raw) iov[n++] = {const_cast<uint8_t*>(marker), 4};
   iov[n++] = {const_cast<uint8_t*>(data), len};
   msghdr h{};
   h.msg_name = const_cast<sockaddr*>(remote.sa());

@@ -99,8 +99,9 @@ class Engine {
   bool activateOutbound(int conn, uint32_t spi, std::string* err);
   bool updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int encap, std::string* err);
   bool querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* lastUsedMs);
+  // raw = true: no non-ESP marker (NAT keepalive, RFC 3948 §2.3)
   bool sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& remote, const SockAddr* local,
-               std::string* err);
+               std::string* err, bool raw = false);
   bool start(std::string* err);
   void stop();
   /** stop(), then delete every SA (keys zeroized), close every TUN fd and UDP socket */

@@ -68,6 +68,8 @@ export interface ConnectionOptions {
   routes?: string[];
 }
 
+const KEEPALIVE = new Uint8Array([0xff]);
+
 export type IkeHandler = (datagram: Buffer, local: Endpoint, remote: Endpoint) => void;
 export type EventHandler = (event: EspEvent) => void;
 
@@ -267,13 +269,18 @@ export class NativeDataplane implements SadPort {
   // ---- IKE and events ----
 
   /** Send an IKE message from `local` (a bound socket's port) to `remote`. */
-  sendIke(datagram: Uint8Array, local: Endpoint, remote: Endpoint): void {
+  sendIke(datagram: Uint8Array, local: Endpoint, remote: Endpoint, raw = false): void {
     const v6 = remote.address.includes(':');
     const cands = this.sockets.filter((s) => s.port === local.port && s.address.includes(':') === v6);
     const s = cands.find((c) => c.address === local.address) ?? cands[0];
     if (!s) throw new Error(`sendIke: no socket bound to port ${local.port} for ${v6 ? 'IPv6' : 'IPv4'}`);
     const wildcard = local.address === '0.0.0.0' || local.address === '::' || local.address === '';
-    this.e.sendIke(s.index, datagram, remote.address, remote.port, wildcard ? undefined : local.address);
+    this.e.sendIke(s.index, datagram, remote.address, remote.port, wildcard ? undefined : local.address, raw);
+  }
+
+  /** RFC 3948 §2.3 NAT keepalive: one 0xFF octet on the ESP-in-UDP socket. */
+  sendKeepalive(local: Endpoint, remote: Endpoint): void {
+    this.sendIke(KEEPALIVE, local, remote, true);
   }
 
   onIke(cb: IkeHandler): () => void {

@@ -140,8 +140,34 @@ export class Gateway {
     dp.onIke((d, local, remote) => this.run(() => this.manager.handleDatagram(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), local, remote, this.clock.now())));
     dp.onEvent((ev) => this.onEspEvent(ev));
     this.native = dp;
+    // RFC 3948 §2.3: the side behind a NAT keeps its mapping alive with 0xFF keepalives
+    this.keepaliveTimer = setInterval(() => this.sendKeepalives(), 1000);
+    this.keepaliveTimer.unref();
     this.sad = dp;
     this.log.info({ sockets: dp.boundSockets() }, 'listening (native data plane)');
+  }
+
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private readonly lastKeepalive = new Map<number, number>();
+  readonly keepalivesSent = { count: 0 };
+
+  private sendKeepalives(): void {
+    if (!this.native || this.stopped) return;
+    const now = this.clock.now();
+    for (const { ike } of this.manager.list()) {
+      const c = this.config.connections.find((x) => x.name === ike.connection);
+      if (!c || c.natKeepaliveMs <= 0 || !ike.natLocal || ike.state !== 'established' || ike.local.port !== 4500) continue;
+      const last = this.lastKeepalive.get(ike.ikeId) ?? now;
+      if (!this.lastKeepalive.has(ike.ikeId)) this.lastKeepalive.set(ike.ikeId, now);
+      if (now - last < c.natKeepaliveMs) continue;
+      this.lastKeepalive.set(ike.ikeId, now);
+      try {
+        this.native.sendKeepalive(ike.local, ike.remote);
+        this.keepalivesSent.count++;
+      } catch (e) {
+        this.log.debug({ err: e instanceof Error ? e.message : String(e) }, 'keepalive failed');
+      }
+    }
   }
 
   private onEspEvent(ev: EspEvent): void {
@@ -173,6 +199,7 @@ export class Gateway {
     while (Date.now() < until && this.manager.list().length > 0) await new Promise((r) => setTimeout(r, 50));
     this.stopped = true;
     this.scheduler.stop();
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     await this.udp.close();
     this.native?.stop();
     this.log.info('stopped');
@@ -313,7 +340,7 @@ export class Gateway {
         ...s,
         children: s.children.map((c) => ({ ...c, spiIn: hex32(c.spiIn), spiOut: hex32(c.spiOut), counters: { in: this.sad.querySa(c.spiIn), out: this.sad.querySa(c.spiOut) } })),
       })),
-      stats: { ike: this.manager.stats, udp: this.udp.counters, dataplane: this.native?.stats() },
+      stats: { ike: this.manager.stats, udp: this.udp.counters, natKeepalivesSent: this.keepalivesSent.count, dataplane: this.native?.stats() },
     };
   }
 }

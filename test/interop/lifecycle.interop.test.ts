@@ -34,7 +34,7 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     try {
       const { ns, outer } = net;
       await b.start(ns.gwB, join(base, 'gg-b'), [{ local: outer.gwB, remote: outer.gwASeenByB, localId: 'b.test', remoteId: 'a.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
-      await a.start(ns.gwA, join(base, 'gg-a'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      await a.start(ns.gwA, join(base, 'gg-a'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    nat_keepalive: 1s' }]);
       const [ga] = await a.waitFor(upGw);
       const [gb] = await b.waitFor(upGw);
       expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
@@ -42,6 +42,36 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       expect(gb!.ike.natRemote).toBe(true);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      // RFC 3948 §2.3: the side behind the NAT sends keepalives (nat_keepalive: 1s here)
+      await new Promise((r) => setTimeout(r, 2500));
+      const sa = (await a.status()) as unknown as { stats: { natKeepalivesSent: number } };
+      const sb = (await b.status()) as unknown as { stats: { natKeepalivesSent: number; dataplane: { keepalivesReceived: number } } };
+      expect(sa.stats.natKeepalivesSent).toBeGreaterThanOrEqual(1);
+      expect(sb.stats.natKeepalivesSent).toBe(0);
+      expect(sb.stats.dataplane.keepalivesReceived).toBeGreaterThanOrEqual(1);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await net.teardown();
+    }
+  }, 40_000);
+
+  it('encap: auto without NAT: raw ESP (IP protocol 50) between two ikegw', async () => {
+    const net = twoGateways({});
+    const a = new Ikegw();
+    const b = new Ikegw();
+    try {
+      const { ns, outer } = net;
+      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], encap: 'auto' as const };
+      await b.start(ns.gwB, join(base, 'raw-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
+      await a.start(ns.gwA, join(base, 'raw-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      const [ga] = await a.waitFor(upGw);
+      expect(ga!.children[0]!.encap).toBe(false);
+      expect(ga!.ike.local.port).toBe(500);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      const sb = (await b.status()) as unknown as { stats: { dataplane: { rxRawEspPackets: number; rxDatagrams: number } } };
+      expect(sb.stats.dataplane.rxRawEspPackets).toBeGreaterThanOrEqual(4);
     } finally {
       await a.stop();
       await b.stop();
@@ -179,8 +209,18 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
         a.start(ns.gwA, join(base, 'sim-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]),
         b.start(ns.gwB, join(base, 'sim-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]),
       ]);
-      const [ga] = await a.waitFor(upGw, 10_000);
-      const [gb] = await b.waitFor((s) => upGw(s) && s[0]!.ike.spiI === ga!.ike.spiI, 10_000);
+      // both ends settle on the same single IKE SA (a duplicate may exist for a moment)
+      let ga: StatusSa | undefined, gb: StatusSa | undefined;
+      const until = Date.now() + 15_000;
+      while (Date.now() < until) {
+        const [sa, sb] = [(await a.status()).sas, (await b.status()).sas];
+        if (upGw(sa) && upGw(sb) && sa[0]!.ike.spiI === sb[0]!.ike.spiI) {
+          [ga, gb] = [sa[0], sb[0]];
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(ga, 'one agreed IKE SA on both ends').toBeDefined();
       expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
