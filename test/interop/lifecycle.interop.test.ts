@@ -230,4 +230,38 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await net.teardown();
     }
   }, 40_000);
+
+  it('DPD: WAN blocked → peer declared dead within the budget; unblocked → traffic back within 5 s', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd2-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      // liveness after 2 s of silence, then 1 s × 1.5^n, 2 retransmissions: dead ≈ 2 + 1 + 1.5 + 2.25 s later
+      await gw.start(ns.gwA, join(base, 'dpd2-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' }]);
+      await gw.waitFor(upGw);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 2, timeoutS: 3 }).received).toBeGreaterThanOrEqual(1);
+      const nft = (script: string) => exec(ns.gwA, ['nft', '-f', '-'], { input: script, check: true });
+      nft(`table inet ikgblk {\n chain o { type filter hook output priority 0; ip daddr ${outer.gwB} drop; }\n chain i { type filter hook input priority 0; ip saddr ${outer.gwB} drop; }\n}\n`);
+      const blockedAt = Date.now();
+      const until = blockedAt + 15_000;
+      while (Date.now() < until && !/declared dead/.test(gw.log())) await new Promise((r) => setTimeout(r, 100));
+      const deadAfter = Date.now() - blockedAt;
+      expect(gw.log()).toMatch(/peer is not responding: declared dead/);
+      expect(deadAfter).toBeLessThan(2000 + 1000 + 1500 + 2250 + 2500); // budget + scheduling slack
+      nft('delete table inet ikgblk');
+      const unblockedAt = Date.now();
+      let back = false;
+      while (Date.now() - unblockedAt < 10_000 && !back) back = ping(ns.hostA, net.addr.hostB.v4, { count: 1, timeoutS: 1 }).received > 0;
+      const backAfter = Date.now() - unblockedAt;
+      console.log(`[dpd] declared dead ${deadAfter} ms after blocking; traffic back ${backAfter} ms after unblocking`);
+      expect(back).toBe(true);
+      expect(backAfter).toBeLessThan(5000);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 60_000);
 });
