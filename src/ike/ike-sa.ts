@@ -20,6 +20,7 @@ import { encrIanaName as encrName, integIanaName as integName, keIanaName as keN
 import { processRequest } from './tasks/responder.js';
 import { DpdTask } from './tasks/informational.js';
 import { ChildRekeyTask, childDeadline, childTick } from './tasks/child-rekey.js';
+import { ikeDeadline, ikeTick, salvageOnDeath } from './tasks/ike-rekey.js';
 
 export type IkeState = 'connecting' | 'authenticating' | 'established' | 'deleting' | 'dead';
 
@@ -32,6 +33,14 @@ export interface IkeSaDeps {
   onInitialContact(sa: IkeSa): void;
   /** manager hook: is there another established IKE SA for this connection? */
   hasOtherSa(sa: IkeSa): boolean;
+  /** manager hook: a fresh, unused 8-octet IKE SPI of ours (IKE SA rekey, §1.3.2) */
+  newIkeSpi(): Uint8Array;
+  nextIkeId(): number;
+  /**
+   * manager hook: register the IKE SA created by a rekey (under its new SPI); for one already
+   * registered, just collect its pending actions along with those of the SA being processed
+   */
+  adopt(fresh: IkeSa): void;
 }
 
 /** half-open responder SAs are forgotten after this long without IKE_AUTH (strongSwan: 30 s) */
@@ -64,6 +73,16 @@ export class IkeSa {
   private reassembler: FragmentReassembler | undefined;
   /** reason recorded when the SA dies */
   deathReason = '';
+  /** IKE SA lifetime (§2.8): soft (start a rekey) and hard (delete) deadlines, set once established */
+  ikeRekeyAt: number | undefined;
+  ikeExpireAt: number | undefined;
+  /**
+   * Replaced by a rekey (or the redundant SA of a rekey collision): its CHILD_SAs moved to this
+   * SA, so its death must not touch the data plane, and it is no "IKE SA down".
+   */
+  supersededBy: IkeSa | null = null;
+  /** a superseded SA is forgotten silently at this time if the peer's Delete never comes */
+  forgetAt: number | undefined;
 
   constructor(
     readonly id: number,
@@ -314,6 +333,8 @@ export class IkeSa {
     consider(this.halfOpenExpireAt);
     consider(this.dpdAt());
     consider(childDeadline(this));
+    consider(ikeDeadline(this));
+    consider(this.forgetAt);
     return t;
   }
 
@@ -325,6 +346,13 @@ export class IkeSa {
 
   tick(now: number): void {
     if (this.state === 'dead') return;
+    if (this.forgetAt !== undefined && now >= this.forgetAt) {
+      this.log('info', 'forgetting the replaced IKE SA (no Delete from the peer)');
+      this.die('rekeyed', now);
+      return;
+    }
+    // IKE SA lifetime (§2.8): rekey at the soft deadline, delete at the hard one
+    ikeTick(this, now);
     const dpd = this.dpdAt();
     if (dpd !== undefined && now >= dpd) this.queue(new DpdTask(this), now);
     // CHILD_SA lifetimes (§2.8): rekey at the soft deadline, delete at the hard one
@@ -364,15 +392,18 @@ export class IkeSa {
 
   // ---------------------------------------------------------------- teardown
   /** Remove all children from the data plane and mark dead (no messages sent). */
-  die(reason: string, _now: number): void {
+  die(reason: string, now: number): void {
     if (this.state === 'dead') return;
-    const wasUp = this.state === 'established' || this.state === 'deleting';
+    // an IKE rekey collision already gave us the peer's new SA: the children live on there
+    salvageOnDeath(this, now);
+    const wasUp = (this.state === 'established' || this.state === 'deleting') && !this.supersededBy;
     for (const ch of [...this.children.values()]) this.removeChild(ch, reason);
     this.state = 'dead';
     this.deathReason = reason;
     this.ex.active = null;
     this.ex.queue.length = 0;
     this.halfOpenExpireAt = undefined;
+    this.forgetAt = undefined;
     if (this.ke) this.ke = null;
     if (wasUp) this.emit({ type: 'ike-down', connection: this.conn.name, ikeId: this.id, reason });
   }

@@ -17,6 +17,7 @@ import type { Action, ChildSaInfo, IkeSaInfo, Output } from './actions.js';
 import { IkeSa, notifyPayload, type IkeSaDeps } from './ike-sa.js';
 import { IkeInitTask, respondIkeInit } from './tasks/ike-init.js';
 import { IkeDeleteTask } from './tasks/informational.js';
+import { armIkeLifetime } from './tasks/ike-rekey.js';
 import { selectIke } from './proposal.js';
 import { CookieJar } from './cookie.js';
 import { addrEquals, parseAddress } from '../net/prefix.js';
@@ -75,6 +76,9 @@ export class IkeSaManager {
       nextChildId: () => this.nextChildId++,
       onInitialContact: (sa) => this.initialContact(sa),
       hasOtherSa: (sa) => [...this.sas.values()].some((o) => o !== sa && o.conn.name === sa.conn.name && o.state === 'established'),
+      newIkeSpi: () => this.newIkeSpi(),
+      nextIkeId: () => this.nextIkeId++,
+      adopt: (fresh) => this.adopt(fresh),
     };
   }
 
@@ -265,6 +269,20 @@ export class IkeSaManager {
     this.bySpi.set(hex(sa.mySpi), sa);
   }
 
+  /**
+   * IKE SA rekey (RFC 7296 §1.3.2): the new SA is registered under its new SPI; it is not a
+   * duplicate from simultaneous initiation (rekey collisions are settled in ike-rekey.ts).
+   * Its actions are collected right after those of the SA whose exchange created it.
+   */
+  private readonly adopted: IkeSa[] = [];
+  private adopt(fresh: IkeSa): void {
+    if (!this.sas.has(fresh.id)) {
+      this.register(fresh);
+      this.dupChecked.add(fresh.id);
+    }
+    if (!this.adopted.includes(fresh)) this.adopted.push(fresh);
+  }
+
   private deleteSa(sa: IkeSa, reason: string, now: number): void {
     if (sa.state === 'dead') return;
     if (sa.state === 'established') {
@@ -282,6 +300,7 @@ export class IkeSaManager {
       sa.out = [];
     }
     const deleted = this.out.some((a) => a.kind === 'delete-sa');
+    if (sa.state === 'established' && sa.ikeRekeyAt === undefined && sa.ikeExpireAt === undefined && !sa.supersededBy) armIkeLifetime(sa, sa.establishedAt || now);
     if (sa.state === 'established') {
       if (!sa.initiator) for (const [k, v] of this.halfOpen) if (v === sa) this.halfOpen.delete(k);
       const cs = this.conns.get(sa.conn.name);
@@ -293,6 +312,7 @@ export class IkeSaManager {
     }
     if (sa.state === 'dead') this.forget(sa, now);
     if (deleted) this.reactivate(sa.conn.name);
+    while (this.adopted.length) this.collect(this.adopted.shift()!, now);
   }
 
   private readonly dupChecked = new Set<number>();

@@ -355,7 +355,7 @@ describe('CREATE_CHILD_SA responder, other requests', () => {
     expect([...sa.children.values()][0]!.state).toBe('installed');
   });
 
-  it('refuses an IKE SA rekey with NO_ADDITIONAL_SAS (not implemented yet)', () => {
+  it('refuses an IKE SA rekey request without a KE payload with INVALID_KE_PAYLOAD (§1.3.2: KEi is mandatory)', () => {
     const { p } = up({}, {});
     const aSa = p.a.mgr.ikeSa(p.a.mgr.list()[0]!.ike.ikeId)!;
     const { payloads, sa } = request(p, [
@@ -363,7 +363,7 @@ describe('CREATE_CHILD_SA responder, other requests', () => {
       { type: PayloadType.NONCE, data: new Uint8Array(32).fill(7) },
     ]);
     expect(payloads).toHaveLength(1);
-    expect(payloads[0]!.type === PayloadType.NOTIFY && payloads[0]!.notifyType).toBe(NotifyType.NO_ADDITIONAL_SAS);
+    expect(payloads[0]!.type === PayloadType.NOTIFY && payloads[0]!.notifyType).toBe(NotifyType.INVALID_KE_PAYLOAD);
     expect(sa.children.size).toBe(1);
   });
 

@@ -13,9 +13,11 @@
  * when its own response arrives (see child-rekey.ts). A rekey request for a child we are
  * deleting (or have already replaced) gets TEMPORARY_FAILURE.
  *
- * IKE SA rekeying (§1.3.2: an SA proposal for protocol IKE) is not implemented yet: we refuse
- * it with NO_ADDITIONAL_SAS, which the RFC allows (§1.3) and which makes a peer fall back to
- * re-establishing. TODO(issue 5): IKE rekey.
+ * IKE SA rekeying (§1.3.2: an SA proposal for protocol IKE) is answered by ike-rekey.ts.
+ * While our own IKE SA rekey is in flight, CHILD_SA requests are still answered here (the
+ * children stay on the old SA until the IKE rekey completes, and the peer refuses that
+ * rekey with TEMPORARY_FAILURE while its CHILD_SA exchange is outstanding); once the IKE SA
+ * has been replaced, the old one refuses them with TEMPORARY_FAILURE (§2.8.2).
  */
 import { NotifyType, PayloadType, ProtocolId, notifyName } from '../wire/constants.js';
 import type { IkeMessage, Payload } from '../wire/types.js';
@@ -26,14 +28,16 @@ import { installChild, narrowAsResponder, spiBytes, spiFromBytes, toWire } from 
 import { findNotify, findPayload } from '../wire-api.js';
 import { CHILD_NONCE_LEN, activeRekeyOf } from './child-rekey.js';
 import type { ChildSa } from '../child-sa.js';
+import { respondIkeRekey } from './ike-rekey.js';
 
 export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Payload[] {
   const saP = findPayload(msg, PayloadType.SA);
   const niP = findPayload(msg, PayloadType.NONCE);
   if (!saP || !niP) return [notifyPayload(NotifyType.INVALID_SYNTAX)];
-  if (saP.proposals.some((p) => p.protocolId === ProtocolId.IKE)) {
-    sa.log('warn', 'peer requested an IKE SA rekey (CREATE_CHILD_SA), not supported yet: answering NO_ADDITIONAL_SAS');
-    return [notifyPayload(NotifyType.NO_ADDITIONAL_SAS)];
+  if (saP.proposals.some((p) => p.protocolId === ProtocolId.IKE)) return respondIkeRekey(sa, msg, now);
+  if (sa.supersededBy) {
+    sa.log('info', 'CREATE_CHILD_SA on an IKE SA that has been rekeyed: TEMPORARY_FAILURE');
+    return [notifyPayload(NotifyType.TEMPORARY_FAILURE)];
   }
 
   // §1.3.3: N(REKEY_SA) names the SA being replaced by the SPI the peer uses inbound (our outbound)
