@@ -16,7 +16,7 @@ import { checkRules, decodeHeader, decodeMessage, encodeMessage, findNotify, fin
 import type { Action, ChildSaInfo, IkeSaInfo, Output } from './actions.js';
 import { IkeSa, notifyPayload, type IkeSaDeps } from './ike-sa.js';
 import { IkeInitTask, respondIkeInit } from './tasks/ike-init.js';
-import { IkeDeleteTask } from './tasks/informational.js';
+import { ChildDeleteTask, IkeDeleteTask } from './tasks/informational.js';
 import { armIkeLifetime } from './tasks/ike-rekey.js';
 import { selectIke } from './proposal.js';
 import { CookieJar } from './cookie.js';
@@ -209,6 +209,29 @@ export class IkeSaManager {
       sa.log('info', `peer's NAT mapping changed to ${remote.address}:${remote.port} (ESP)`);
       sa.remote = { ...remote };
       for (const c of sa.children.values()) sa.out.push({ kind: 'update-sa', spi: c.spiOut, remote: { ...remote }, encap: c.encap });
+      this.collect(sa, now);
+      break;
+    }
+    return this.flush();
+  }
+
+  /**
+   * The data plane reports an SA's lifetime by bytes, packets or sequence numbers
+   * (soft → rekey the CHILD_SA, hard → delete it). RFC 4303 §3.3.3: never let the
+   * sequence number cycle.
+   */
+  espExpire(spi: number, hard: boolean, reason: string, now: number): Output {
+    for (const sa of this.sas.values()) {
+      const ch = [...sa.children.values()].find((c) => c.spiIn === spi || c.spiOut === spi);
+      if (!ch) continue;
+      if (hard) {
+        if (ch.state !== 'deleting') {
+          sa.log('info', `CHILD_SA ${ch.id} reached its hard ${reason} limit: deleting`);
+          sa.queue(new ChildDeleteTask(sa, ch, `hard ${reason} limit`), now);
+        }
+      } else if (sa.initiateChildRekey(ch.id, now)) {
+        sa.log('info', `CHILD_SA ${ch.id} reached its soft ${reason} limit: rekeying`);
+      }
       this.collect(sa, now);
       break;
     }

@@ -184,6 +184,7 @@ export class Gateway {
       }
       case 'expire':
         this.log.info({ spi: hex32(ev.spi), hard: ev.hard, reason: ev.reason }, 'ESP SA lifetime reached');
+        this.run(() => this.manager.espExpire(ev.spi, ev.hard, ev.reason, this.clock.now()));
         return;
       case 'mapping':
         this.run(() => this.manager.espMapping(ev.spi, ev.remote, this.clock.now()));

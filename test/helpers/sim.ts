@@ -72,6 +72,8 @@ export interface Pair {
   initiate(): void;
   /** both sides initiate at the same moment (simultaneous initiation) */
   initiateBoth(): void;
+  /** feed an Output obtained by calling a side's manager directly through the sim */
+  deliver(side: Side, out: Output): void;
   terminate(): void;
   run(maxSteps?: number): void;
   advance(ms: number): void;
@@ -115,6 +117,9 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
     natA,
     initiate() {
       apply(a, a.mgr.initiate('peer', clock.now()));
+    },
+    deliver(side: Side, out: Output) {
+      apply(side, out);
     },
     initiateBoth() {
       apply(a, a.mgr.initiate('peer', clock.now()));

@@ -381,3 +381,27 @@ describe('CREATE_CHILD_SA responder, other requests', () => {
     expect(n.type === PayloadType.NOTIFY && [n.notifyType, n.protocolId, Buffer.from(n.spi).toString('hex')]).toEqual([NotifyType.CHILD_SA_NOT_FOUND, ProtocolId.ESP, 'deadbeef']);
   });
 });
+
+describe('data-plane lifetime events (bytes / packets / sequence numbers)', () => {
+  it('soft expiry rekeys the CHILD_SA, hard expiry deletes it', () => {
+    const p = makePair({ extra: '    dpd: { delay: 0s, action: none }' });
+    p.initiate();
+    p.run();
+    const [child] = p.a.mgr.list()[0]!.children;
+    // soft: the data plane counted enough bytes on A's outbound SA
+    const soft = p.a.mgr.espExpire(child!.spiOut, false, 'bytes', p.clock.now());
+    expect(soft.actions.some((x) => x.kind === 'send')).toBe(true);
+    p.deliver(p.a, soft);
+    p.run();
+    const after = p.a.mgr.list()[0]!.children;
+    expect(after).toHaveLength(1);
+    expect(after[0]!.spiOut).not.toBe(child!.spiOut);
+    expect(p.b.mgr.list()[0]!.children[0]!.spiIn).toBe(after[0]!.spiOut);
+    // hard: the new SA hits its hard packet limit → deleted on both sides
+    const hard = p.b.mgr.espExpire(after[0]!.spiOut, true, 'packets', p.clock.now());
+    p.deliver(p.b, hard);
+    p.run();
+    expect(p.a.mgr.list()[0]!.children).toHaveLength(0);
+    expect(p.b.mgr.list()[0]!.children).toHaveLength(0);
+  });
+});
