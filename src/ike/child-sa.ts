@@ -22,5 +22,10 @@ export interface ChildSa {
   /** soft (rekey) and hard (delete) deadlines, monotonic ms */
   rekeyAt: number;
   expireAt: number;
+  /**
+   * Rekey responder: the new outbound SA is installed but not yet used; switch at this time
+   * at the latest (normally the initiator's Delete of the old pair switches it earlier).
+   */
+  activateAt?: number | undefined;
   info: ChildSaInfo;
 }

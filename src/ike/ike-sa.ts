@@ -18,7 +18,7 @@ import type { ChildSa } from './child-sa.js';
 import { ExchangeState, retransmitDelay, type InitiatorTask } from './task-manager.js';
 import { encrIanaName as encrName, integIanaName as integName, keIanaName as keName, prfIanaName as prfName } from '../crypto/registry.js';
 import { processRequest } from './tasks/responder.js';
-import { DpdTask } from './tasks/informational.js';
+import { DpdTask, activatePending } from './tasks/informational.js';
 import { ChildRekeyTask, childDeadline, childTick } from './tasks/child-rekey.js';
 import { ikeDeadline, ikeTick, salvageOnDeath } from './tasks/ike-rekey.js';
 
@@ -331,6 +331,7 @@ export class IkeSa {
     if (this.state === 'dead') return undefined;
     consider(this.ex.active?.nextAt);
     consider(this.halfOpenExpireAt);
+    for (const c of this.children.values()) consider(c.activateAt);
     consider(this.dpdAt());
     consider(childDeadline(this));
     consider(ikeDeadline(this));
@@ -353,6 +354,7 @@ export class IkeSa {
     }
     // IKE SA lifetime (§2.8): rekey at the soft deadline, delete at the hard one
     ikeTick(this, now);
+    if ([...this.children.values()].some((c) => c.activateAt !== undefined && now >= c.activateAt)) activatePending(this);
     const dpd = this.dpdAt();
     if (dpd !== undefined && now >= dpd) this.queue(new DpdTask(this), now);
     // CHILD_SA lifetimes (§2.8): rekey at the soft deadline, delete at the hard one

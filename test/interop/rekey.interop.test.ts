@@ -8,7 +8,7 @@
  *
  * Cases: (a) ikegw rekeys, (b) strongSwan rekeys, (c) both sides with equal lifetimes (rekey
  * collisions possible), (d) PFS (esp aes256gcm16-x25519), (e) ikegw ⇄ ikegw; ikegw as IKE
- * initiator and as responder across them. Default: 3 rekeys per case with 5 s rekey times;
+ * initiator and as responder across them. Default: 3 rekeys per case with 4 s rekey times (≈ 90 s for the file);
  * IKEGW_LONG=1: ≥ 10 rekeys per case (6 s) and every case in both roles.
  * IKE SA rekeying (not implemented yet in ikegw) runs only with IKEGW_IKE_REKEY=1.
  *
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ping, requireInterop, spawnIn, stopChild, twoGateways, type TwoGateways } from './lib/netns.js';
+import { exec, ping, requireInterop, spawnIn, stopChild, twoGateways, type TwoGateways } from './lib/netns.js';
 import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
 import { Ikegw, REPO, rekeyCounts, type StatusSa } from './lib/ikegw.js';
 import type { RecvSummary, SendSummary } from '../tools/seqstream.js';
@@ -31,7 +31,7 @@ const SEQSTREAM = join(REPO, 'dist/test/tools/seqstream.js');
 const LONG = process.env['IKEGW_LONG'] === '1';
 const IKE_REKEY = process.env['IKEGW_IKE_REKEY'] === '1';
 /** CHILD rekey interval on the side(s) that should rekey (seconds; no jitter) */
-const R = LONG ? 6 : 5;
+const R = LONG ? 6 : 4;
 /** rekeys to see per case */
 const N = LONG ? 10 : 3;
 const RATE = 2500;
@@ -96,6 +96,22 @@ interface StreamResult {
 }
 
 /** traffic both ways for `seconds`; resolves when both senders finished and receivers reported */
+/** UDP RcvbufErrors in a namespace */
+function rcvbufErrors(ns: string): number {
+  return drops(ns)['udp.RcvbufErrors'] ?? 0;
+}
+
+/** non-zero ikegw data-plane drop counters */
+async function gwDrops(gw: Ikegw): Promise<Record<string, number>> {
+  try {
+    const r = await gw.ctl({ cmd: 'status' });
+    const d = ((r.result as { stats?: { dataplane?: { drops?: Record<string, number> } } }).stats?.dataplane?.drops ?? {}) as Record<string, number>;
+    return Object.fromEntries(Object.entries(d).filter(([, v]) => v > 0));
+  } catch (e) {
+    return { statusError: 1 };
+  }
+}
+
 async function trafficBothWays(net: TwoGateways, seconds: number, onSendersDone: () => void): Promise<StreamResult[]> {
   const { ns, addr } = net;
   const streams = [
@@ -112,19 +128,78 @@ async function trafficBothWays(net: TwoGateways, seconds: number, onSendersDone:
   }
 }
 
-function fmt(r: StreamResult): string {
-  const v = r.recv;
-  return `${r.label} sent ${r.send.sent} @${r.send.pps} pps (send errors ${r.send.errors}), recv ${v.received} @${v.pps} pps: lost ${v.lost}, dup ${v.duplicated}, reordered ${v.reordered}, max gap ${v.maxGapMs} ms${v.gaps.length ? ` gaps ${JSON.stringify(v.gaps.slice(0, 5))}` : ''}`;
+/** kernel drop counters in a namespace: UDP receive-buffer errors and per-link rx/tx drops (non-zero only) */
+function drops(ns: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const snmp = exec(ns, ['cat', '/proc/net/snmp']).stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+  if (snmp.length === 2) {
+    const keys = snmp[0]!.split(/\s+/);
+    const vals = snmp[1]!.split(/\s+/);
+    for (const k of ['InErrors', 'RcvbufErrors', 'SndbufErrors']) {
+      const v = Number(vals[keys.indexOf(k)]);
+      if (v) out[`udp.${k}`] = v;
+    }
+  }
+  try {
+    const links = JSON.parse(exec(ns, ['ip', '-s', '-j', 'link']).stdout) as { ifname: string; stats64?: { rx: { dropped: number }; tx: { dropped: number } } }[];
+    for (const l of links) {
+      if (l.stats64?.rx.dropped) out[`${l.ifname}.rxDrop`] = l.stats64.rx.dropped;
+      if (l.stats64?.tx.dropped) out[`${l.ifname}.txDrop`] = l.stats64.tx.dropped;
+    }
+  } catch {
+    /* old iproute2 */
+  }
+  return out;
 }
 
-function checkStreams(label: string, results: StreamResult[]): void {
+function allDrops(net: TwoGateways): string {
+  const parts: string[] = [];
+  for (const [role, ns] of Object.entries(net.ns)) {
+    const d = drops(ns);
+    if (Object.keys(d).length) parts.push(`${role} ${JSON.stringify(d)}`);
+  }
+  return parts.length ? parts.join(' ') : 'none';
+}
+
+function fmt(r: StreamResult): string {
+  const v = r.recv;
+  return `${r.label} sent ${r.send.sent} @${r.send.pps} pps (send errors ${r.send.errors}), recv ${v.received} @${v.pps} pps: lost ${v.lost}, dup ${v.duplicated}, reordered ${v.reordered}, max gap ${v.maxGapMs} ms${v.jumps.length ? ` gaps [first,last,epoch ms] ${JSON.stringify(v.jumps.slice(0, 8))}` : ''}`;
+}
+
+/**
+ * @param excused per stream label: datagrams lost outside ikegw that the kernel accounted for
+ *   (UDP receive-buffer overflow of charon's libipsec socket on a starved, shared 2-core machine)
+ */
+/** the daemon silently runs control-plane-only when native/build is missing (e.g. being rebuilt by someone) */
+function requireDataPlane(...gws: Ikegw[]): void {
+  for (const g of gws) expect(g.log(), 'ikegw started without its native data plane (native/build missing or being rebuilt?)').not.toMatch(/native data plane not available/);
+}
+
+/** pino `time` of the first `CHILD_SA installed` line (ms) */
+function firstChildAt(log: string): number {
+  const m = /"time":(\d+),[^\n]*"msg":"CHILD_SA installed"/.exec(log);
+  if (!m) throw new Error('no CHILD_SA installed line in the ikegw log');
+  return Number(m[1]);
+}
+
+/**
+ * Rekeys the lifetimes imply between the first CHILD_SA and `end` (ms): one per R seconds, each
+ * generation starting a few ms after the previous one (exchange time); ±500 ms slack for clocks/logging.
+ */
+function expectedRekeys(upAt: number, end: number): { lo: number; hi: number } {
+  const span = end - upAt;
+  return { lo: Math.floor((span - 500 - 60 * N) / (R * 1000)), hi: Math.floor((span + 500) / (R * 1000)) };
+}
+
+function checkStreams(label: string, results: StreamResult[], excused: Record<string, number> = {}): void {
   for (const r of results) {
     const v = r.recv;
+    const ex = Math.min(excused[r.label] ?? 0, v.lost);
     expect(r.send.errors, `${label} ${r.label}: send errors (${r.send.firstError})`).toBe(0);
     expect(v.sentByPeer, `${label} ${r.label}: end marker received`).toBe(r.send.sent);
     expect(r.send.pps, `${label} ${r.label}: sender rate`).toBeGreaterThanOrEqual(2000);
     expect(v.pps, `${label} ${r.label}: receive rate`).toBeGreaterThanOrEqual(2000);
-    expect(v.lost, `${label} ${r.label}: lost datagrams, gaps ${JSON.stringify(v.gaps)}`).toBe(0);
+    expect(v.lost - ex, `${label} ${r.label}: lost datagrams (${ex} excused as strongSwan rcvbuf overflow), gaps ${JSON.stringify(v.jumps)}`).toBe(0);
     expect(v.duplicated, `${label} ${r.label}: duplicated datagrams`).toBe(0);
   }
 }
@@ -132,9 +207,12 @@ function checkStreams(label: string, results: StreamResult[]): void {
 /** strongSwan: CHILD_SAs established (initial + rekeys, collision losers included), collisions */
 function swCounts(sw: StrongSwan): { established: number; collisions: number; rekeying: number } {
   const log = sw.log();
+  // rekeys log `inbound CHILD_SA net{n} established ...` and later `outbound CHILD_SA net{n} ...`:
+  // count distinct unique ids
+  const ids = new Set([...log.matchAll(/CHILD_SA \S+\{(\d+)\} established with SPIs/g)].map((m) => m[1]));
   return {
-    established: (log.match(/CHILD_SA \S+\{\d+\} established with SPIs/g) ?? []).length,
-    collisions: (log.match(/CHILD_SA rekey collision/g) ?? []).length,
+    established: ids.size,
+    collisions: (log.match(/detected CHILD_REKEY collision/g) ?? []).length,
     rekeying: (log.match(/rekeying CHILD_SA/gi) ?? []).length,
   };
 }
@@ -209,6 +287,7 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
             },
           }),
         ]);
+        requireDataPlane(gw);
         if (c.initiator === 'ikegw') expect((await gw.ctl({ cmd: 'up', name: 'gw' })).ok).toBe(true);
         else sw.initiate('net');
         await sw.waitFor(upSw, 10_000);
@@ -218,28 +297,37 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
         expect(ping(ns.hostA, net.addr.hostB.v4, { count: 2, timeoutS: 3, intervalS: 0.1 }).received).toBeGreaterThanOrEqual(1);
         expect(ping(ns.hostB, net.addr.hostA.v4, { count: 2, timeoutS: 3, intervalS: 0.1 }).received).toBeGreaterThanOrEqual(1);
 
-        let atEnd = { gw: rekeyCounts(''), sw: swCounts(sw) };
+        let atEnd = { gw: rekeyCounts(''), sw: swCounts(sw), t: 0 };
+        const rcvbuf0 = rcvbufErrors(ns.gwB);
         const results = await trafficBothWays(net, TRAFFIC_S, () => {
-          atEnd = { gw: rekeyCounts(gw.log()), sw: swCounts(sw) };
+          atEnd = { gw: rekeyCounts(gw.log()), sw: swCounts(sw), t: Date.now() };
         });
+        const want = expectedRekeys(firstChildAt(gw.log()), atEnd.t);
+        // A→B ESP reaches charon's UDP socket on gwB; B→A ESP reaches ikegw on gwA
+        const swRcvbuf = rcvbufErrors(ns.gwB) - rcvbuf0;
+        const dpDrops = await gwDrops(gw);
         const swRekeysSeen = atEnd.sw.established - 1;
         console.log(
           `[rekey] ${c.name}: ikegw child-rekeyed ${atEnd.gw.childRekeyed} (installed ${atEnd.gw.childInstalled}, deleted ${atEnd.gw.childDeleted}, collisions ${atEnd.gw.collisions}); ` +
-            `strongSwan CHILD_SAs established ${atEnd.sw.established} (collisions ${atEnd.sw.collisions}); ${results.map(fmt).join('; ')}`,
+            `strongSwan CHILD_SAs established ${atEnd.sw.established} (collisions ${atEnd.sw.collisions}); expected ${want.lo === want.hi ? want.lo : `${want.lo}-${want.hi}`}; ${results.map(fmt).join('; ')}; kernel drops: ${allDrops(net)}; ikegw data-plane drops ${JSON.stringify(dpDrops)}`,
         );
         expect(gw.alive(), 'ikegw still running').toBe(true);
-        checkStreams(c.name, results);
+        checkStreams(c.name, results, { 'A→B': swRcvbuf });
         // one generation per R seconds; equal lifetimes may add a collision loser on strongSwan's side
-        expect(atEnd.gw.childRekeyed, `ikegw rekeys seen\n${gw.log().split('\n').filter((l) => /rekey|CHILD_SA/.test(l)).slice(-20).join('\n')}`).toBe(N);
-        if (c.rekeyer === 'both') {
-          expect(swRekeysSeen).toBeGreaterThanOrEqual(N);
-          expect(swRekeysSeen).toBeLessThanOrEqual(2 * N);
-        } else expect(swRekeysSeen, 'strongSwan CHILD_SAs established - 1').toBe(N);
+        expect(want.lo).toBeGreaterThanOrEqual(N);
+        const gwMsg = `ikegw rekeys seen (expected ${want.lo}..${want.hi})\n${gw.log().split('\n').filter((l) => /rekey|CHILD_SA/.test(l)).slice(-20).join('\n')}`;
+        expect(atEnd.gw.childRekeyed, gwMsg).toBeGreaterThanOrEqual(want.lo);
+        expect(atEnd.gw.childRekeyed, gwMsg).toBeLessThanOrEqual(want.hi);
+        // strongSwan: one CHILD_SA per generation, plus the redundant one of each collision
+        expect(swRekeysSeen, 'strongSwan CHILD_SAs established - 1').toBeGreaterThanOrEqual(want.lo);
+        expect(swRekeysSeen, 'strongSwan CHILD_SAs established - 1').toBeLessThanOrEqual(want.hi + atEnd.sw.collisions + atEnd.gw.collisions);
         // afterwards: exactly one CHILD_SA pair left, SPIs agree, the tunnel still carries traffic
         const [g] = await gw.waitFor(oneChild, 4000);
-        const [s] = await sw.waitFor((sas) => upSw(sas) && sas[0]!.children.length === 1, 4000);
+        // charon keeps a rekeyed CHILD_SA in state DELETED for a while: look at INSTALLED ones
+        const installed = (sas: ParsedSa[]) => sas[0]?.children.filter((ch) => ch.state === 'INSTALLED') ?? [];
+        const [s] = await sw.waitFor((sas) => upSw(sas) && installed(sas).length === 1, 4000);
         const gc = g!.children[0]!;
-        const sc = s!.children[0]!;
+        const sc = installed([s!])[0]!;
         expect(gc.spiIn).toBe(sc.spiOut);
         expect(gc.spiOut).toBe(sc.spiIn);
         expect(gc.spiIn).not.toBe(g0!.children[0]!.spiIn);
@@ -267,21 +355,27 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
         const conn = { psk: PSK, ike: [IKE], esp: ['aes256gcm16'] };
         await b.start(ns.gwB, join(base, `${tag}-b`), [{ ...conn, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4], extra: `${gwLifetime(c.bRekey)}\n${LONG_IKE}` }], { logLevel: 'info' });
         await a.start(ns.gwA, join(base, `${tag}-a`), [{ ...conn, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: `${gwLifetime(c.aRekey)}\n${LONG_IKE}` }], { logLevel: 'info' });
+        requireDataPlane(a, b);
         const [a0] = await a.waitFor(upGw);
         await b.waitFor(upGw);
         expect(ping(ns.hostA, net.addr.hostB.v4, { count: 2, timeoutS: 3, intervalS: 0.1 }).received).toBeGreaterThanOrEqual(1);
         expect(ping(ns.hostB, net.addr.hostA.v4, { count: 2, timeoutS: 3, intervalS: 0.1 }).received).toBeGreaterThanOrEqual(1);
-        let atEnd = { a: rekeyCounts(''), b: rekeyCounts('') };
+        let atEnd = { a: rekeyCounts(''), b: rekeyCounts(''), t: 0 };
         const results = await trafficBothWays(net, TRAFFIC_S, () => {
-          atEnd = { a: rekeyCounts(a.log()), b: rekeyCounts(b.log()) };
+          atEnd = { a: rekeyCounts(a.log()), b: rekeyCounts(b.log()), t: Date.now() };
         });
+        const want = expectedRekeys(firstChildAt(a.log()), atEnd.t);
+        const [da, db] = [await gwDrops(a), await gwDrops(b)];
         console.log(
-          `[rekey] ${c.name}: A child-rekeyed ${atEnd.a.childRekeyed} (collisions ${atEnd.a.collisions}), B child-rekeyed ${atEnd.b.childRekeyed} (collisions ${atEnd.b.collisions}); ${results.map(fmt).join('; ')}`,
+          `[rekey] ${c.name}: A child-rekeyed ${atEnd.a.childRekeyed} (collisions ${atEnd.a.collisions}), B child-rekeyed ${atEnd.b.childRekeyed} (collisions ${atEnd.b.collisions}); expected ${want.lo === want.hi ? want.lo : `${want.lo}-${want.hi}`}; ${results.map(fmt).join('; ')}; kernel drops: ${allDrops(net)}; data-plane drops A ${JSON.stringify(da)} B ${JSON.stringify(db)}`,
         );
         expect(a.alive() && b.alive(), 'both daemons running').toBe(true);
         checkStreams(c.name, results);
-        expect(atEnd.a.childRekeyed, 'A rekeys seen').toBe(N);
-        expect(atEnd.b.childRekeyed, 'B rekeys seen').toBe(N);
+        expect(want.lo).toBeGreaterThanOrEqual(N);
+        for (const [who, n] of [['A', atEnd.a.childRekeyed], ['B', atEnd.b.childRekeyed]] as const) {
+          expect(n, `${who} rekeys seen (expected ${want.lo}..${want.hi})`).toBeGreaterThanOrEqual(want.lo);
+          expect(n, `${who} rekeys seen (expected ${want.lo}..${want.hi})`).toBeLessThanOrEqual(want.hi);
+        }
         const [ga] = await a.waitFor(oneChild, 4000);
         const [gb] = await b.waitFor(oneChild, 4000);
         expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);

@@ -349,8 +349,15 @@ describe('CREATE_CHILD_SA responder, other requests', () => {
     expect(payloads.map((x) => x.type)).toEqual([PayloadType.SA, PayloadType.NONCE, PayloadType.TSi, PayloadType.TSr]);
     expect(sa.children.size).toBe(2);
     const dp = sa.out.filter((a) => a.kind !== 'event').map((a) => (a.kind === 'install-sa' ? `install-${a.spec.dir}` : a.kind));
-    expect(dp).toEqual(['install-in', 'install-out', 'activate-outbound']);
-    expect([...sa.children.values()][1]!.spiOut).toBe(0x12345678);
+    // the initiator installs its inbound SA only when our answer arrives: no switch yet
+    expect(dp).toEqual(['install-in', 'install-out']);
+    const added = [...sa.children.values()][1]!;
+    expect(added.spiOut).toBe(0x12345678);
+    expect(added.activateAt).toBeDefined();
+    // …the switch comes at the fallback time
+    sa.out = [];
+    sa.tick(added.activateAt!);
+    expect(sa.out.filter((a) => a.kind === 'activate-outbound').map((a) => (a.kind === 'activate-outbound' ? a.spi : 0))).toEqual([0x12345678]);
     // the first pair is untouched
     expect([...sa.children.values()][0]!.state).toBe('installed');
   });
@@ -403,5 +410,42 @@ describe('data-plane lifetime events (bytes / packets / sequence numbers)', () =
     p.run();
     expect(p.a.mgr.list()[0]!.children).toHaveLength(0);
     expect(p.b.mgr.list()[0]!.children).toHaveLength(0);
+  });
+});
+
+describe('rekey responder switches outbound only when the initiator is ready', () => {
+  it('B answers A\'s rekey: B keeps the old outbound until A deletes the old pair, then switches before deleting', () => {
+    const p = makePair({ extra: '    dpd: { delay: 0s, action: none }\n    child_lifetime: { rekey_time: 60s, life_time: 600s, jitter: 0% }' }, { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'], extra: '    dpd: { delay: 0s, action: none }\n    child_lifetime: { rekey_time: 600s, life_time: 900s, jitter: 0% }' });
+    p.initiate();
+    p.run();
+    const oldOutB = p.b.mgr.list()[0]!.children[0]!.spiOut;
+    // hold A's Delete of the old pair to look at B in between
+    let held: Uint8Array | null = null;
+    p.filter = (dir, bytes) => {
+      const h = decodeHeader(bytes);
+      if (dir === 'AB' && h.exchangeType === 37 && !h.response && held === null) {
+        held = bytes;
+        return false;
+      }
+      return true;
+    };
+    p.b.dataplane.length = 0;
+    p.advance(61_000);
+    expect(held).not.toBeNull();
+    const bChildren = p.b.mgr.list()[0]!.children;
+    expect(bChildren).toHaveLength(2);
+    // B installed the new pair but did not switch: nothing activated yet
+    expect(p.b.dataplane.filter((d) => d.op === 'activate')).toEqual([]);
+    const newOutB = bChildren.find((c) => c.spiOut !== oldOutB)!.spiOut;
+    // now the Delete arrives: B switches to the new outbound first, then deletes the old pair
+    p.filter = () => true;
+    p.deliver(p.b, p.b.mgr.handleDatagram(held!, { address: '10.0.0.2', port: 4500 }, { address: '10.0.0.1', port: 4500 }, p.clock.now()));
+    p.run();
+    const ops = p.b.dataplane.map((d) => `${d.op}:${d.spi}`);
+    const act = ops.indexOf(`activate:${newOutB}`);
+    const del = ops.indexOf(`delete:${oldOutB}`);
+    expect(act).toBeGreaterThanOrEqual(0);
+    expect(del).toBeGreaterThan(act);
+    expect(p.b.mgr.list()[0]!.children).toHaveLength(1);
   });
 });

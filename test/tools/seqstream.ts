@@ -84,6 +84,10 @@ export interface RecvSummary {
   maxGapMs: number;
   /** when maxGapMs ended, ms after the first datagram */
   maxGapAtMs: number;
+  /** wall clock (Date.now()) of the first data datagram */
+  firstAtEpochMs: number;
+  /** up to 50 forward jumps in the sequence (a gap opened): [first missing, last missing, Date.now() on arrival] */
+  jumps: [number, number, number][];
 }
 
 export class SeqStats {
@@ -99,6 +103,8 @@ export class SeqStats {
   lastAt = 0;
   maxGapMs = 0;
   maxGapAtMs = 0;
+  firstAtEpochMs = 0;
+  jumps: [number, number, number][] = [];
   private seen = new Uint8Array(1 << 16);
 
   constructor(run: bigint | null = null) {
@@ -126,7 +132,10 @@ export class SeqStats {
       return false;
     }
     const seq = Number(d.value);
-    if (this.received === 0) this.firstAt = now;
+    if (this.received === 0) {
+      this.firstAt = now;
+      this.firstAtEpochMs = Date.now();
+    }
     else if (now - this.lastAt > this.maxGapMs) {
       this.maxGapMs = now - this.lastAt;
       this.maxGapAtMs = now - this.firstAt;
@@ -147,7 +156,10 @@ export class SeqStats {
     this.seen[byte]! |= bit;
     this.unique++;
     if (seq < this.maxSeq) this.reordered++;
-    else this.maxSeq = seq;
+    else {
+      if (seq > this.maxSeq + 1 && this.jumps.length < 50) this.jumps.push([this.maxSeq + 1, seq - 1, Date.now()]);
+      this.maxSeq = seq;
+    }
     return false;
   }
 
@@ -186,6 +198,8 @@ export class SeqStats {
       pps: durationMs > 0 ? Math.round(((this.received - 1) * 1000) / durationMs) : 0,
       maxGapMs: Math.round(this.maxGapMs * 10) / 10,
       maxGapAtMs: Math.round(this.maxGapAtMs),
+      firstAtEpochMs: this.firstAtEpochMs,
+      jumps: this.jumps,
     };
   }
 }

@@ -4,9 +4,10 @@
  *   HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr}  -->
  *                             <--  HDR, SK {SA, Nr, [KEr], TSi, TSr}
  *
- * The new pair is installed (inbound, outbound, outbound switch) before our response leaves
- * (make-before-break). On a rekey the old pair is marked `rekeyed` and stays installed
- * until the initiator's Delete arrives (or its hard lifetime passes).
+ * The new pair is installed (inbound, then outbound) before our response leaves
+ * (make-before-break); our outbound traffic switches to it when the initiator deletes the
+ * old pair (it has installed its inbound SA by then), or after a short fallback delay. The
+ * old pair is marked `rekeyed` and stays installed until that Delete arrives.
  *
  * Collisions (§2.8.1): a rekey request for a child we are rekeying ourselves is answered
  * normally and recorded on our in-flight ChildRekeyTask, which settles the redundant pair
@@ -28,6 +29,9 @@ import { installChild, narrowAsResponder, spiBytes, spiFromBytes, toWire } from 
 import { findNotify, findPayload } from '../wire-api.js';
 import { CHILD_NONCE_LEN, activeRekeyOf } from './child-rekey.js';
 import type { ChildSa } from '../child-sa.js';
+
+/** rekey responder: switch to the new outbound SA at the latest this long after answering */
+export const RESPONDER_SWITCH_FALLBACK_MS = 3000;
 import { respondIkeRekey } from './ike-rekey.js';
 
 export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Payload[] {
@@ -93,11 +97,18 @@ export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Pay
   // nonce before the SPI: tests steer the nonce order with SeededRng.nextFirstByte
   const nr = sa.deps.rng.bytes(CHILD_NONCE_LEN);
   const spiIn = sa.deps.allocSpi();
+  // The initiator installs its inbound SA for the new pair only when our response arrives:
+  // keep sending on the current pair until it deletes the old one (as strongSwan does), so
+  // nothing we send in between hits an SPI it does not know yet. With no pair carrying
+  // traffic (or on a collision, settled by our own task) switch at once.
+  const carrying = [...sa.children.values()].some((c) => c.state === 'installed');
+  const defer = carrying && !(old && activeRekeyOf(sa, old));
   const fresh = installChild(
     sa,
-    { suite: sel.suite, spiIn, spiOut: spiFromBytes(sel.peerSpi), localTs: ts.local, remoteTs: ts.remote, ni: niP.data, nr, gir, weInitiated: false, activate: true },
+    { suite: sel.suite, spiIn, spiOut: spiFromBytes(sel.peerSpi), localTs: ts.local, remoteTs: ts.remote, ni: niP.data, nr, gir, weInitiated: false, activate: !defer },
     now,
   );
+  if (defer) fresh.activateAt = now + RESPONDER_SWITCH_FALLBACK_MS;
   gir?.fill(0);
   if (old) {
     const mine = activeRekeyOf(sa, old);

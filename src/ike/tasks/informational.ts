@@ -79,10 +79,21 @@ export function respondInformational(sa: IkeSa, msg: IkeMessage, now: number): P
       if (!ch) continue;
       // simultaneous delete: don't include SPIs we are deleting ourselves (§1.4.1)
       if (ch.state !== 'deleting') ourSpis.push(spiBytes(ch.spiIn));
+      // the rekey initiator deletes the old pair once it uses the new one: switch first
+      if (ch.state === 'rekeyed') activatePending(sa);
       sa.log('info', `peer deleted CHILD_SA ${ch.id} (in ${ch.spiIn.toString(16)}, out ${ch.spiOut.toString(16)})`);
       sa.removeChild(ch, 'deleted by peer');
     }
   }
   if (ourSpis.length) out.push({ type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: ourSpis });
   return out;
+}
+
+/** Switch outbound to the newest CHILD_SA still waiting for its switch (rekey responder). */
+export function activatePending(sa: IkeSa): void {
+  let next: ChildSa | undefined;
+  for (const c of sa.children.values()) if (c.activateAt !== undefined && (!next || c.installedAt >= next.installedAt)) next = c;
+  if (!next) return;
+  for (const c of sa.children.values()) c.activateAt = undefined;
+  sa.out.push({ kind: 'activate-outbound', connection: sa.conn.name, spi: next.spiOut });
 }

@@ -131,6 +131,12 @@ ${c.extra ?? ''}
   async stop(): Promise<number | null> {
     if (!this.child) return null;
     await stopChild(this.child, 5000);
+    // keep the daemon's log next to its config (tests delete the directory unless IKEGW_KEEP_LOGS)
+    try {
+      writeFileSync(join(this.dir, 'ikegw.log'), this.out);
+    } catch {
+      /* directory gone */
+    }
     return this.child.exitCode;
   }
 }
@@ -149,7 +155,7 @@ export function parseLogLines(text: string): Record<string, unknown>[] {
   return out;
 }
 
-/** Counters read from an ikegw log: CHILD/IKE rekeys completed, CHILD_SAs installed/deleted. */
+/** Counters read from an ikegw log: CHILD/IKE rekeys completed, CHILD_SAs installed/deleted, rekey collisions settled. */
 export function rekeyCounts(log: string): { childRekeyed: number; ikeRekeyed: number; childInstalled: number; childDeleted: number; collisions: number } {
   let childRekeyed = 0;
   let ikeRekeyed = 0;
@@ -162,7 +168,8 @@ export function rekeyCounts(log: string): { childRekeyed: number; ikeRekeyed: nu
     else if (msg === 'rekeyed' && e['event'] === 'ike-rekeyed') ikeRekeyed++;
     else if (msg === 'CHILD_SA installed') childInstalled++;
     else if (msg === 'CHILD_SA deleted') childDeleted++;
-    if (/collision/i.test(msg)) collisions++;
+    // the verdict line, one per §2.8.1 collision ikegw settled
+    if (/^CHILD_SA rekey collision: /.test(msg)) collisions++;
   }
   return { childRekeyed, ikeRekeyed, childInstalled, childDeleted, collisions };
 }
