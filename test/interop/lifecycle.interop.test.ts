@@ -264,4 +264,36 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await net.teardown();
     }
   }, 60_000);
+
+  it('DPD: strongSwan killed → declared dead; strongSwan back (passive) → ikegw reconnects, traffic within 5 s', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw1 = new StrongSwan();
+    const sw2 = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      const conf = { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] };
+      await sw1.start({ ns: ns.gwB, dir: join(base, 'kill-sw1'), conf });
+      await gw.start(ns.gwA, join(base, 'kill-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' }]);
+      await gw.waitFor(upGw);
+      process.kill(sw1.pid!, 'SIGKILL');
+      await sw1.stop();
+      const until = Date.now() + 15_000;
+      while (Date.now() < until && !/declared dead/.test(gw.log())) await new Promise((r) => setTimeout(r, 100));
+      expect(gw.log()).toMatch(/peer is not responding: declared dead/);
+      await sw2.start({ ns: ns.gwB, dir: join(base, 'kill-sw2'), conf });
+      const backAt = Date.now();
+      let back = false;
+      while (Date.now() - backAt < 10_000 && !back) back = ping(ns.hostA, net.addr.hostB.v4, { count: 1, timeoutS: 1 }).received > 0;
+      const after = Date.now() - backAt;
+      console.log(`[dpd-kill] traffic back ${after} ms after strongSwan restarted`);
+      expect(back).toBe(true);
+      expect(after).toBeLessThan(5000);
+    } finally {
+      await gw.stop();
+      await sw1.stop().catch(() => {});
+      await sw2.stop();
+      await net.teardown();
+    }
+  }, 60_000);
 });
