@@ -64,7 +64,8 @@ Napi::Value openTunJs(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "openTun(name, mtu)");
   std::string name = info[0].As<Napi::String>().Utf8Value(), actual, err;
   int mtu = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
-  int fd = openTun(name, mtu, &actual, &err);
+  bool offload = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  int fd = openTun(name, mtu, &actual, &err, offload);
   if (fd < 0) throw Napi::Error::New(env, err);
   Napi::Object o = Napi::Object::New(env);
   o.Set("fd", fd);
@@ -105,6 +106,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                            InstanceMethod("takeEvents", &EngineWrap::TakeEvents),
                            InstanceMethod("testSeal", &EngineWrap::TestSeal),
                            InstanceMethod("testInbound", &EngineWrap::TestInbound),
+                           InstanceMethod("benchEsp", &EngineWrap::BenchEsp),
                        });
   }
 
@@ -381,6 +383,20 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("seq", Napi::BigInt::New(env, seq));
     if (!inner.empty() || r == DROP_NONE) o.Set("payload", Napi::Buffer<uint8_t>::Copy(env, inner.data(), inner.size()));
     return o;
+  }
+
+  // benchEsp(spi, dir, packet, count) → CPU nanoseconds for `count` seals ('out', packet =
+  // inner) or opens ('in', packet = ESP, anti-replay off) inside the addon; throws on a drop
+  Napi::Value BenchEsp(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    uint32_t spi = spiArg(env, info[0]);
+    bool out = dirArg(env, info[1]);
+    std::vector<uint8_t> pkt = bytesArg(env, info[2], "packet");
+    uint64_t count = info[3].IsNumber() ? uint64_t(info[3].As<Napi::Number>().Int64Value()) : 0;
+    int err = 0;
+    int64_t ns = engine_->benchEsp(spi, out, pkt.data(), pkt.size(), count, &err);
+    if (ns < 0) throw Napi::Error::New(env, std::string("benchEsp: ") + dropName(err));
+    return Napi::Number::New(env, double(ns));
   }
 
   std::unique_ptr<Engine> engine_;

@@ -8,6 +8,15 @@
 //
 //   outbound thread:  epoll(TUN fds of all connections + stop eventfd)
 //      read() ≤ 64 packets from one TUN into 64 KiB slots with 24 B headroom
+//      → TUN offloads (IFF_VNET_HDR, opened by openTun(..., offload = true); detected per fd
+//        with TUNGETIFF): each read starts with a virtio_net_hdr. TCP super-packets (TSO4/6,
+//        up to 64 KiB) are split here, as wireguard-go does: per segment the headers are
+//        rebuilt in a segment slot (IP length, IPv4 ID + checksum, TCP seq, FIN/PSH last
+//        only, CWR first only, full TCP checksum) and the payload is sealed straight from the
+//        super-packet (espSealSplit). Segments respect the connection limit: a DF/IPv6
+//        super-packet whose segments would exceed it gets the ICMP too-big (built from its
+//        first segment) and is dropped, as a single too-big packet would be. NEEDS_CSUM on a
+//        plain packet: the partial checksum is completed before sealing.
 //      → connection's current outbound SA (set by activateOutbound; none → drop no_sa,
 //        'acquire' event at most once a second)
 //      → too big for the tunnel (> connection limit: maxPacket or MTU, capped by pathMtu
@@ -29,7 +38,13 @@
 //      → else ESP: SPI lookup → replay check → ICV verify + decrypt in place → replay
 //        commit (only now) → trailer/padding check → per-SA counters, lifetimes →
 //        authenticated source ≠ SA remote → 'mapping' event (once per new endpoint)
-//      → next header 4/41 → MSS clamp → write() to the connection's TUN; 59 → dummy drop
+//      → next header 4/41 → MSS clamp → queued for the connection's TUN; 59 → dummy drop
+//      → after each recvmmsg batch the queue is written in order (flushTun): on offload TUNs
+//        runs of in-order TCP segments of one flow (same headers apart from length/ID/
+//        checksum/seq, ACK only, PSH only on the last, equal sizes but the last) go out as one
+//        TCP GSO super-packet (virtio_net_hdr GSO_TCPV4/6 + NEEDS_CSUM, ≤ 64 segments /
+//        64 KiB) gathered with writev; everything else one write() each (virtio_net_hdr
+//        zeroed in the packet's spent ESP header room). IKEGW_TUN_GRO=0: no coalescing.
 //
 //   Events (IKE datagrams, mapping, expire, acquire) are queued under a mutex and the
 //   owner's notify() is called once per non-empty transition; the addon drains the queue
@@ -54,8 +69,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdlib>
 #include <ctime>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -85,6 +105,13 @@ constexpr size_t kRxSlot = 65536;
 constexpr size_t kMaxGsoSegs = 64;
 constexpr size_t kMaxGsoBytes = 64000;
 constexpr size_t kMaxEvents = 8192;
+// TSO split: segment slots (headroom + segment + ESP tailroom); segments ≤ kSegMax bytes
+constexpr size_t kSegMax = 16384;
+constexpr size_t kSegSlot = kHead + kSegMax + 128;
+constexpr size_t kSegPool = 192;
+constexpr size_t kMaxOut = kBatch + kSegPool;  // packets sealed per flush
+// inbound TUN write queue (packets of one recvmmsg batch, GRO segments counted singly)
+constexpr size_t kTunQueue = 4096;
 constexpr uint64_t kStopTag = ~uint64_t(0);
 constexpr uint64_t kRawTag4 = kStopTag - 1;
 constexpr uint64_t kRawTag6 = kStopTag - 2;
@@ -111,6 +138,8 @@ const char* counterName(int c) {
     case C_SEND_BATCHES: return "sendBatches";
     case C_RX_RAW: return "rxRawEspPackets";
     case C_TX_RAW: return "txRawEspPackets";
+    case C_TUN_GSO_READS: return "tunGsoReads";
+    case C_TUN_GSO_WRITES: return "tunGsoWrites";
     default: return "?";
   }
 }
@@ -154,6 +183,7 @@ void Engine::close() {
   stop();
   UniqueGuard g(mu_);
   sas_.clear();
+  saGen_++;
   for (auto& c : conns_)
     if (c && c->tunFd >= 0) ::close(c->tunFd);
   conns_.clear();
@@ -262,6 +292,10 @@ int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPac
   c->maxPacket = maxPacket;
   c->pathMtu = pathMtu;
   c->gen = nextGen_++;
+  if (tunFd >= 0) {
+    ifreq ifr{};
+    if (ioctl(tunFd, TUNGETIFF, &ifr) == 0) c->vnet = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+  }
   int idx = int(conns_.size());
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -376,6 +410,7 @@ bool Engine::addSa(SaParams&& p, std::string* err) {
   sa->lastMapping = sa->p.remote;
   uint64_t k = key(sa->p.spi, sa->p.outbound);
   sas_.emplace(k, std::move(sa));
+  saGen_++;
   return true;
 }
 
@@ -386,6 +421,7 @@ bool Engine::delSa(uint32_t spi, bool outbound) {
   for (auto& c : conns_)
     if (c && c->out == it->second.get()) c->out = nullptr;
   sas_.erase(it);  // ~Sa zeroizes keys
+  saGen_++;
   return true;
 }
 
@@ -617,9 +653,16 @@ void Engine::checkSeq(Sa& sa) {
 }
 
 void Engine::writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu) {
-  uint8_t icmp[1280];
-  size_t n = buildTooBig(pkt, len, mtu, icmp, sizeof icmp);
-  if (n && write(c.tunFd, icmp, n) == ssize_t(n)) count(C_ICMP_TOO_BIG);
+  uint8_t icmp[kVnetHdrLen + 1280];
+  size_t n = buildTooBig(pkt, len, mtu, icmp + kVnetHdrLen, sizeof icmp - kVnetHdrLen);
+  if (!n) return;
+  if (c.vnet) {
+    memset(icmp, 0, kVnetHdrLen);  // no offload: checksums are complete
+    n += kVnetHdrLen;
+    if (write(c.tunFd, icmp, n) == ssize_t(n)) count(C_ICMP_TOO_BIG);
+  } else if (write(c.tunFd, icmp + kVnetHdrLen, n) == ssize_t(n)) {
+    count(C_ICMP_TOO_BIG);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,10 +671,13 @@ void Engine::writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu) 
 
 void Engine::outboundLoop() {
   std::vector<uint8_t> bufv(kBatch * kSlot);
+  std::vector<uint8_t> segv(kSegPool * kSegSlot);
   uint8_t* buf = bufv.data();
+  uint8_t* segs = segv.data();
   size_t lens[kBatch];
-  uint8_t* pkts[kBatch];
-  size_t plens[kBatch];
+  VnetHdr vh[kBatch];
+  static thread_local uint8_t* pkts[kMaxOut];
+  static thread_local size_t plens[kMaxOut];
   epoll_event evs[16];
   while (!stop_.load(std::memory_order_relaxed)) {
     int n = epoll_wait(epOut_, evs, 16, -1);
@@ -646,11 +692,17 @@ void Engine::outboundLoop() {
       SharedGuard g(mu_);
       Conn* c = conn(idx);
       if (!c || c->gen != gen) continue;
+      const bool vnet = c->vnet;
+      // with IFF_VNET_HDR the virtio_net_hdr lands just before the packet, in the headroom
+      const size_t pre = vnet ? kVnetHdrLen : 0;
       size_t cnt = 0;
       while (cnt < kBatch) {
-        ssize_t r = read(c->tunFd, buf + cnt * kSlot + kHead, kMaxPkt);
+        uint8_t* slot = buf + cnt * kSlot + kHead;
+        ssize_t r = read(c->tunFd, slot - pre, kMaxPkt + pre);
         if (r <= 0) break;
-        lens[cnt++] = size_t(r);
+        if (size_t(r) < pre) continue;
+        if (vnet) memcpy(&vh[cnt], slot - pre, kVnetHdrLen);
+        lens[cnt++] = size_t(r) - pre;
       }
       if (!cnt) continue;
       count(C_TUN_READ, cnt);
@@ -679,13 +731,104 @@ void Engine::outboundLoop() {
         }
         continue;
       }
-      size_t k = 0, bytes = 0;
+      size_t k = 0, bytes = 0, segUsed = 0;
       const uint32_t limit = packetLimit(*c, sa);
+      auto flush = [&]() {
+        if (k) {
+          count(C_TX_ESP, k);
+          count(C_TX_ESP_BYTES, bytes);
+          if (!sa->p.encap) {
+            int fd = rawFd_[sa->p.remote.family() == AF_INET6 ? 1 : 0];
+            if (fd >= 0) sendRaw(fd, sa->p.remote, &sa->p.local, pkts, plens, k);
+            else drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
+          } else if (sa->sock >= 0 && size_t(sa->sock) < socks_.size()) {
+            sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
+          } else {
+            drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
+          }
+        }
+        k = 0;
+        bytes = 0;
+        segUsed = 0;
+      };
+      // one complete IP packet (headroom and tailroom around it) → seal → pkts[k]
+      // body != nullptr: the packet is p[0, len) ‖ body[0, bodyLen) (a TSO segment: headers
+      // built in the slot, payload still in the super-packet; never a SYN, so no clamp)
+      auto seal = [&](uint8_t* p, size_t len, uint8_t ver, const uint8_t* body = nullptr, size_t bodyLen = 0) {
+        if (sa->hardFired) {  // hard volume limit reached inside this batch
+          drop(DROP_NO_SA);
+          return;
+        }
+        if (c->mss && !body) clampMss(p, len, c->mss);
+        uint8_t* out;
+        size_t olen;
+        int r = body ? espSealSplit(*sa, p, len, body, bodyLen, ver == 4 ? 4 : 41, &out, &olen)
+                     : espSeal(*sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
+        len += bodyLen;
+        if (r != DROP_NONE) {
+          drop(r);
+          return;
+        }
+        pkts[k] = out;
+        plens[k] = olen;
+        k++;
+        bytes += len;
+        countUse(*sa, len, now);
+      };
       for (size_t i = 0; i < cnt; i++) {
         uint8_t* p = buf + i * kSlot + kHead;
         size_t len = lens[i];
         uint8_t ver = len ? p[0] >> 4 : 0;
         if ((ver == 4 && len < 20) || (ver == 6 && len < 40) || (ver != 4 && ver != 6)) {
+          drop(DROP_MALFORMED);
+          continue;
+        }
+        uint8_t gsoType = vnet ? uint8_t(vh[i].gsoType & ~kVnetGsoEcn) : kVnetGsoNone;
+        if (gsoType != kVnetGsoNone) {
+          // TCP super-packet (TSO): split into MSS-sized IP packets, each sealed alone
+          TcpGso tg;
+          if (!tcpGsoParse(p, len, vh[i], &tg) || (gsoType == kVnetGsoTcp4) != (ver == 4)) {
+            drop(DROP_MALFORMED);
+            continue;
+          }
+          count(C_TUN_GSO_READS);
+          size_t seg = vh[i].gsoSize;
+          if (tg.hdrLen + seg > limit) {
+            bool df = ver == 6 || (rd16(p + 6) & 0x4000);
+            if (df) {
+              // as for a single too-big packet: ICMP built from the first segment, drop all
+              if (segUsed >= kSegPool) flush();
+              uint8_t* first = segs + segUsed * kSegSlot + kHead;
+              size_t flen = tg.hdrLen + (seg < tg.payload ? seg : tg.payload);
+              if (flen > kSegMax) flen = kSegMax;
+              tcpGsoSegment(p, tg, 0, flen - tg.hdrLen, 0, flen - tg.hdrLen >= tg.payload, first);
+              writeTooBig(*c, first, flen, limit);
+              drop(DROP_TOO_BIG);
+              continue;
+            }
+            seg = limit > tg.hdrLen ? limit - tg.hdrLen : 0;
+          }
+          if (seg == 0 || tg.hdrLen + seg > kSegMax) {
+            drop(DROP_MALFORMED);
+            continue;
+          }
+          size_t nseg = (tg.payload + seg - 1) / seg;
+          if (nseg > kSegPool) {
+            drop(DROP_MALFORMED);
+            continue;
+          }
+          if (segUsed + nseg > kSegPool || k + nseg > kMaxOut) flush();
+          for (size_t q = 0; q < nseg; q++) {
+            size_t off = q * seg;
+            size_t sl = tg.payload - off < seg ? tg.payload - off : seg;
+            uint8_t* sp = segs + segUsed * kSegSlot + kHead;
+            segUsed++;
+            tcpGsoHeader(p, tg, off, sl, uint32_t(q), q + 1 == nseg, sp);
+            seal(sp, tg.hdrLen, ver, p + tg.hdrLen + off, sl);
+          }
+          continue;
+        }
+        if (vnet && !vnetCompleteCsum(p, len, vh[i])) {
           drop(DROP_MALFORMED);
           continue;
         }
@@ -697,48 +840,21 @@ void Engine::outboundLoop() {
             continue;
           }
         }
-        if (sa->hardFired) {  // hard volume limit reached inside this batch
-          drop(DROP_NO_SA);
-          continue;
-        }
-        if (c->mss) clampMss(p, len, c->mss);
-        uint8_t* out;
-        size_t olen;
-        int r = espSeal(*sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
-        if (r != DROP_NONE) {
-          drop(r);
-          continue;
-        }
-        pkts[k] = out;
-        plens[k] = olen;
-        k++;
-        bytes += len;
-        countUse(*sa, len, now);
+        if (k + 1 > kMaxOut) flush();
+        seal(p, len, ver);
       }
       checkSeq(*sa);
-      if (k) {
-        count(C_TX_ESP, k);
-        count(C_TX_ESP_BYTES, bytes);
-        if (!sa->p.encap) {
-          int fd = rawFd_[sa->p.remote.family() == AF_INET6 ? 1 : 0];
-          if (fd >= 0) sendRaw(fd, sa->p.remote, &sa->p.local, pkts, plens, k);
-          else drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
-        } else if (sa->sock >= 0 && size_t(sa->sock) < socks_.size()) {
-          sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
-        } else {
-          drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
-        }
-      }
+      flush();
     }
   }
 }
 
 void Engine::sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens,
                      size_t n) {
-  static thread_local mmsghdr msgs[kBatch];
-  static thread_local iovec iov[kBatch];
+  static thread_local mmsghdr msgs[kMaxOut];
+  static thread_local iovec iov[kMaxOut];
   constexpr size_t kCtrl = CMSG_SPACE(sizeof(uint16_t)) + CMSG_SPACE(sizeof(in6_pktinfo));
-  alignas(cmsghdr) static thread_local char ctrl[kBatch][kCtrl];
+  alignas(cmsghdr) static thread_local char ctrl[kMaxOut][kCtrl];
   bool pktinfo = src && src->len && !src->isWildcard() && s.bound.isWildcard() && src->family() == dst.family();
   size_t m = 0, i = 0;
   while (i < n) {
@@ -810,8 +926,8 @@ void Engine::sendEsp(UdpSock& s, const SockAddr& dst, const SockAddr* src, uint8
 // Raw ESP out: one message per packet, no GSO; the kernel adds the IP header.
 void Engine::sendRaw(int fd, const SockAddr& dst0, const SockAddr* src, uint8_t** pkts, const size_t* lens,
                      size_t n) {
-  static thread_local mmsghdr msgs[kBatch];
-  static thread_local iovec iov[kBatch];
+  static thread_local mmsghdr msgs[kMaxOut];
+  static thread_local iovec iov[kMaxOut];
   alignas(cmsghdr) static thread_local char ctrl[CMSG_SPACE(sizeof(in6_pktinfo))];
   SockAddr dst = dst0;
   if (dst.family() == AF_INET6) reinterpret_cast<sockaddr_in6*>(&dst.ss)->sin6_port = 0;  // must be 0 or 50
@@ -897,6 +1013,7 @@ void Engine::processSocket(int idx) {
   }
   int n = recvmmsg(s.fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
   if (n <= 0) return;
+  rxNow_ = nowMs();
   for (int i = 0; i < n; i++) {
     msghdr& h = msgs[i].msg_hdr;
     size_t len = msgs[i].msg_len;
@@ -927,6 +1044,7 @@ void Engine::processSocket(int idx) {
       processDatagram(idx, d, len, src, local);
     }
   }
+  flushTun();
 }
 
 void Engine::processRaw(int fam) {
@@ -948,6 +1066,7 @@ void Engine::processRaw(int fam) {
   }
   int n = recvmmsg(fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
   if (n <= 0) return;
+  rxNow_ = nowMs();
   for (int i = 0; i < n; i++) {
     msghdr& h = msgs[i].msg_hdr;
     size_t len = msgs[i].msg_len;
@@ -971,6 +1090,7 @@ void Engine::processRaw(int fam) {
     uint64_t seq;
     processEsp(d, len, src, true, &inner, &innerLen, &nh, &seq);
   }
+  flushTun();
 }
 
 void Engine::processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local) {
@@ -1012,7 +1132,18 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
     drop(DROP_MALFORMED);
     return DROP_MALFORMED;
   }
-  Sa* sa = findSa(rd32(d), false);
+  uint32_t spi = rd32(d);
+  Sa* sa;
+  if (deliver && rxCacheGen_ == saGen_ && rxCacheSpi_ == spi) {
+    sa = rxCacheSa_;
+  } else {
+    sa = findSa(spi, false);
+    if (deliver) {
+      rxCacheGen_ = saGen_;
+      rxCacheSpi_ = spi;
+      rxCacheSa_ = sa;
+    }
+  }
   int r;
   if (!sa) {
     r = DROP_UNKNOWN_SPI;
@@ -1025,7 +1156,7 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
     drop(r);
     return r;
   }
-  uint64_t now = nowMs();
+  uint64_t now = deliver && rxNow_ ? rxNow_ : nowMs();
   countUse(*sa, *innerLen, now);
   // authenticated packet from a new address/port: report the NAT mapping change once
   if (sa->p.encap && src.len && src.port() != 0 && !src.equals(sa->p.remote) && !src.equals(sa->lastMapping)) {
@@ -1057,8 +1188,93 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
   if (c->mss) clampMss(*inner, *innerLen, c->mss);
   count(C_RX_ESP);
   count(C_RX_ESP_BYTES, *innerLen);
-  if (deliver && write(c->tunFd, *inner, *innerLen) < 0) count(C_TUN_WRITE_ERR);
+  if (deliver) queueTun(int(sa->p.conn), *inner, *innerLen);
   return DROP_NONE;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound TUN writes: queued per receive batch, TCP runs coalesced (IFF_VNET_HDR only)
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+struct TunItem {
+  int conn;
+  uint8_t* p;
+  size_t len;
+};
+thread_local TunItem tunQ[kTunQueue];
+thread_local size_t tunQn = 0;
+// IKEGW_TUN_GRO=0 writes every packet on its own even on offload TUNs
+const bool kTunGro = [] {
+  const char* v = getenv("IKEGW_TUN_GRO");
+  return !(v && strcmp(v, "0") == 0);
+}();
+}  // namespace
+
+void Engine::queueTun(int connIdx, uint8_t* pkt, size_t len) {
+  if (tunQn == kTunQueue) flushTun();
+  tunQ[tunQn++] = {connIdx, pkt, len};
+}
+
+// The packet's buffer has ≥ kVnetHdrLen bytes before it that are no longer needed (the ESP
+// header and IV it was decrypted from): the virtio_net_hdr goes there.
+void Engine::writeTun(Conn& c, uint8_t* pkt, size_t len) {
+  ssize_t r;
+  if (c.vnet) {
+    memset(pkt - kVnetHdrLen, 0, kVnetHdrLen);
+    r = write(c.tunFd, pkt - kVnetHdrLen, len + kVnetHdrLen);
+  } else {
+    r = write(c.tunFd, pkt, len);
+  }
+  if (r < 0) count(C_TUN_WRITE_ERR);
+}
+
+void Engine::flushTun() {
+  constexpr size_t kMaxRun = 64;  // segments per coalesced write (iovecs)
+  iovec iov[kMaxRun];
+  size_t i = 0;
+  const size_t qn = tunQn;
+  while (i < qn) {
+    const TunItem& a = tunQ[i];
+    Conn* c = conn(a.conn);
+    if (!c) {
+      i++;
+      continue;
+    }
+    TcpSeg s0, sj;
+    if (c->vnet && kTunGro && tcpCoalesceKey(a.p, a.len, &s0) && !s0.psh) {
+      size_t j = i + 1, total = a.len;
+      uint32_t nextSeq = s0.seq + uint32_t(s0.payload);
+      bool psh = false;
+      while (j < qn && j - i < kMaxRun && tunQ[j].conn == a.conn && tcpCoalesceKey(tunQ[j].p, tunQ[j].len, &sj) &&
+             sj.seq == nextSeq && sj.payload <= s0.payload && total + sj.payload <= 65535 &&
+             tcpSameFlow(a.p, s0, tunQ[j].p, sj)) {
+        total += sj.payload;
+        nextSeq += uint32_t(sj.payload);
+        j++;
+        if (sj.psh || sj.payload < s0.payload) {  // PSH or a short segment ends the run
+          psh = sj.psh;
+          break;
+        }
+      }
+      if (j > i + 1) {
+        // one super-packet: virtio_net_hdr (in the first packet's headroom) ‖ first packet
+        // with fixed headers ‖ the other segments' payloads, gathered by writev (no copy)
+        VnetHdr h;
+        tcpCoalesceFinish(a.p, total, s0, psh, &h);
+        memcpy(a.p - kVnetHdrLen, &h, kVnetHdrLen);
+        iov[0] = {a.p - kVnetHdrLen, a.len + kVnetHdrLen};
+        for (size_t m = i + 1; m < j; m++) iov[m - i] = {tunQ[m].p + s0.hdrLen, tunQ[m].len - s0.hdrLen};
+        if (writev(c->tunFd, iov, int(j - i)) < 0) count(C_TUN_WRITE_ERR);
+        else count(C_TUN_GSO_WRITES);
+        i = j;
+        continue;
+      }
+    }
+    writeTun(*c, a.p, a.len);
+    i++;
+  }
+  tunQn = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1082,6 +1298,47 @@ int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t n
   checkSeq(*sa);
   out->assign(o, o + olen);
   return DROP_NONE;
+}
+
+int64_t Engine::benchEsp(uint32_t spi, bool outbound, const uint8_t* pkt, size_t len, uint64_t count, int* err) {
+  UniqueGuard g(mu_);
+  *err = DROP_NONE;
+  Sa* sa = findSa(spi, outbound);
+  if (!sa) {
+    *err = DROP_UNKNOWN_SPI;
+    return -1;
+  }
+  if (len > kMaxPkt) {
+    *err = DROP_TOO_BIG;
+    return -1;
+  }
+  const size_t slotSize = (kHead + len + 128 + 63) & ~size_t(63);
+  std::vector<uint8_t> bufv(kBatch * slotSize);
+  timespec t0, t1;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+  for (uint64_t i = 0; i < count; i++) {
+    uint8_t* slot = bufv.data() + (i % kBatch) * slotSize + kHead;
+    int r;
+    if (outbound) {
+      memcpy(slot, pkt, len);
+      uint8_t* o;
+      size_t olen;
+      r = espSeal(*sa, slot, len, 4, &o, &olen);
+    } else {
+      memcpy(slot, pkt, len);
+      uint8_t* in;
+      size_t inLen;
+      uint8_t nh;
+      uint64_t seq;
+      r = espOpen(*sa, slot, len, &in, &inLen, &nh, &seq);
+    }
+    if (r != DROP_NONE) {
+      *err = r;
+      return -1;
+    }
+  }
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+  return int64_t(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
 }
 
 int Engine::testInbound(const uint8_t* pkt, size_t len, const SockAddr& src, std::vector<uint8_t>* inner,

@@ -23,6 +23,7 @@
 
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 typedef struct evp_mac_ctx_st EVP_MAC_CTX;
+typedef struct gcm128_context GCM128_CONTEXT;
 
 namespace ikegw {
 
@@ -92,6 +93,11 @@ struct Sa {
   SaParams p;
   EVP_CIPHER_CTX* ctx = nullptr;
   EVP_MAC_CTX* mac = nullptr;
+  // AES-GCM fast path (see esp.cc): OpenSSL's GCM128 + AES-NI key schedule, no EVP/OSSL_PARAM
+  // plumbing per packet; nullptr = EVP
+  GCM128_CONTEXT* gcm = nullptr;
+  void* gcmKey = nullptr;
+  bool gcmStitch = false;  // stitched AES-NI/AVX bulk (aesni_gcm_encrypt/decrypt) usable
   bool aead = true;
   uint8_t salt[4] = {0};
   size_t ivLen = 8, icvLen = 16, block = 4;
@@ -124,6 +130,15 @@ size_t espMaxPayload(const Sa& sa, size_t espBudget);
  * Returns DROP_NONE, or DROP_NO_SA when the sequence space is exhausted.
  */
 int espSeal(Sa& sa, uint8_t* payload, size_t len, uint8_t nextHeader, uint8_t** out, size_t* outLen);
+
+/**
+ * espSeal of the payload headLen bytes at `payload` ‖ bodyLen bytes at `body` (a separate
+ * buffer, e.g. a TSO super-packet): the result lands at `payload` as with espSeal (room for
+ * headLen + bodyLen + kEspTailroom after it). AEAD encrypts the body straight from its
+ * buffer; CBC copies it first.
+ */
+int espSealSplit(Sa& sa, uint8_t* payload, size_t headLen, const uint8_t* body, size_t bodyLen, uint8_t nextHeader,
+                 uint8_t** out, size_t* outLen);
 
 /**
  * Open the ESP packet `pkt` in place (authenticate, replay-check, decrypt, strip trailer).

@@ -60,4 +60,52 @@ bool clampMss(uint8_t* pkt, size_t len, uint16_t mss);
  */
 size_t buildTooBig(const uint8_t* pkt, size_t len, uint32_t mtu, uint8_t* out, size_t cap);
 
+// ---- TUN offloads: virtio_net_hdr (IFF_VNET_HDR, 10 bytes, host byte order) ----
+constexpr size_t kVnetHdrLen = 10;
+constexpr uint8_t kVnetNeedsCsum = 1;
+constexpr uint8_t kVnetGsoNone = 0, kVnetGsoTcp4 = 1, kVnetGsoUdp = 3, kVnetGsoTcp6 = 4, kVnetGsoEcn = 0x80;
+struct VnetHdr {
+  uint8_t flags;
+  uint8_t gsoType;
+  uint16_t hdrLen;
+  uint16_t gsoSize;
+  uint16_t csumStart;
+  uint16_t csumOffset;
+};
+static_assert(sizeof(VnetHdr) == kVnetHdrLen, "virtio_net_hdr is 10 bytes");
+
+/** NEEDS_CSUM: finish the partial checksum the kernel left (non-GSO packets). false = bad offsets */
+bool vnetCompleteCsum(uint8_t* pkt, size_t len, const VnetHdr& h);
+
+/** A TCP TSO super-packet read from the TUN. */
+struct TcpGso {
+  bool v6;
+  size_t l4off;    // TCP header offset
+  size_t hdrLen;   // IP + TCP headers
+  size_t payload;  // TCP payload bytes
+};
+bool tcpGsoParse(const uint8_t* pkt, size_t len, const VnetHdr& h, TcpGso* g);
+/** Write segment `idx` (payload bytes [off, off + segLen)) as a complete IP packet at `out`:
+ *  lengths, IPv4 ID + header checksum, TCP sequence number, FIN/PSH/CWR and full TCP checksum. */
+void tcpGsoSegment(const uint8_t* pkt, const TcpGso& g, size_t off, size_t segLen, uint32_t idx, bool last,
+                   uint8_t* out);
+/** tcpGsoSegment without the payload copy: headers only at `out` (g.hdrLen bytes), the TCP
+ *  checksum covering the payload read in place from pkt */
+void tcpGsoHeader(const uint8_t* pkt, const TcpGso& g, size_t off, size_t segLen, uint32_t idx, bool last,
+                  uint8_t* out);
+
+/** Inbound coalescing (GRO for TUN writes): a TCP segment with payload and only ACK(/PSH). */
+struct TcpSeg {
+  bool v6;
+  bool psh;
+  size_t l4off, hdrLen, payload;
+  uint32_t seq;
+};
+bool tcpCoalesceKey(const uint8_t* pkt, size_t len, TcpSeg* s);
+/** same flow and identical headers apart from length / ID / checksum / sequence / PSH */
+bool tcpSameFlow(const uint8_t* a, const TcpSeg& sa, const uint8_t* b, const TcpSeg& sb);
+/** Fix lengths / IPv4 checksum of the merged packet (first segment's headers + all payloads),
+ *  put the pseudo-header sum in the TCP checksum and fill the virtio_net_hdr (TCP GSO). */
+void tcpCoalesceFinish(uint8_t* pkt, size_t len, const TcpSeg& first, bool psh, VnetHdr* h);
+
 }  // namespace ikegw

@@ -49,6 +49,8 @@ export interface ConnectionOptions {
   tunName: string;
   /** TUN MTU; also the largest inner packet unless maxPacket / pathMtu say less */
   mtu: number;
+  /** IFF_VNET_HDR + TSO offloads on the TUN (default: on unless IKEGW_TUN_OFFLOAD=0) */
+  tunOffload?: boolean;
   /**
    * Largest inner packet sent into the tunnel (default: mtu). Bigger DF IPv4 packets get
    * ICMP "fragmentation needed" (type 3 code 4, next-hop MTU = this value) and bigger IPv6
@@ -148,7 +150,8 @@ export class NativeDataplane implements SadPort {
   addConnection(opts: ConnectionOptions): void {
     if (this.conns.has(opts.name)) throw new Error(`connection ${opts.name} exists`);
     const b = binding();
-    const tun = b.openTun(opts.tunName, opts.mtu);
+    // TUN offloads (virtio_net_hdr, TSO super-packets in, coalesced TCP out); IKEGW_TUN_OFFLOAD=0 turns them off
+    const tun = b.openTun(opts.tunName, opts.mtu, opts.tunOffload ?? process.env['IKEGW_TUN_OFFLOAD'] !== '0');
     let index: number;
     try {
       index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp, { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0 });

@@ -72,6 +72,11 @@ export interface Pair {
   initiate(): void;
   /** both sides initiate at the same moment (simultaneous initiation) */
   initiateBoth(): void;
+  /**
+   * make-before-break violations: a side switched its outbound to an SPI the other side had
+   * not installed inbound (packets sent then would be lost as unknown SPI)
+   */
+  violations: string[];
   /** feed an Output obtained by calling a side's manager directly through the sim */
   deliver(side: Side, out: Output): void;
   terminate(): void;
@@ -118,6 +123,7 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
     initiate() {
       apply(a, a.mgr.initiate('peer', clock.now()));
     },
+    violations: [],
     deliver(side: Side, out: Output) {
       apply(side, out);
     },
@@ -158,6 +164,10 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
   };
   // A's NAT mapping: port 500 → 3500, 4500 → 34500
   const natPort = (p: number) => (p === 500 ? 3500 : 34500);
+  const liveIn = new Map<Side, Set<number>>([
+    [a, new Set()],
+    [b, new Set()],
+  ]);
   function apply(side: Side, out: Output): void {
     wake[side.name] = out.wakeAt;
     for (const act of out.actions) handle(side, act);
@@ -182,14 +192,22 @@ export function makePair(aOpts: SideOpts, bOpts: SideOpts = aOpts, opts: { nat?:
       case 'install-sa':
         side.installed.push(act.spec);
         side.dataplane.push({ op: 'install', spi: act.spec.spi, dir: act.spec.dir, at: clock.now() });
+        if (act.spec.dir === 'in') liveIn.get(side)!.add(act.spec.spi);
         return;
       case 'activate-outbound':
         side.activated.push(act.spi);
         side.dataplane.push({ op: 'activate', spi: act.spi, at: clock.now() });
+        {
+          const other = side === a ? b : a;
+          // a first CHILD_SA has no older pair to keep using; only switches away from one count
+          const switching = side.dataplane.filter((d) => d.op === 'activate').length > 1;
+          if (switching && !liveIn.get(other)!.has(act.spi)) pair.violations.push(`${side.name} switched to ${act.spi.toString(16)} at ${clock.now()} before ${other.name} installed it inbound`);
+        }
         return;
       case 'delete-sa':
         side.deleted.push(act.spi);
         side.dataplane.push({ op: 'delete', spi: act.spi, at: clock.now() });
+        liveIn.get(side)!.delete(act.spi);
         return;
       case 'event':
         side.events.push(act.event);

@@ -449,3 +449,25 @@ describe('rekey responder switches outbound only when the initiator is ready', (
     expect(p.b.mgr.list()[0]!.children).toHaveLength(1);
   });
 });
+
+describe('make-before-break invariant under rekeys and collisions', () => {
+  for (const seed of [3, 7, 11, 19, 23]) {
+    it(`no side ever switches to an SPI its peer has not installed inbound (equal lifetimes, seed ${seed})`, () => {
+      const extra = '    dpd: { delay: 0s, action: none }\n    child_lifetime: { rekey_time: 20s, life_time: 60s, jitter: 0% }';
+      const p = makePair({ extra }, { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'], extra }, { seed });
+      p.initiate();
+      p.run();
+      p.advance(20_000 * 10 + 5_000);
+      expect(p.violations).toEqual([]);
+      const la = p.a.mgr.list()[0]!, lb = p.b.mgr.list()[0]!;
+      expect(la.children.filter((c) => c.spiOut === lb.children.find((d) => d.spiIn === c.spiOut)?.spiIn).length).toBeGreaterThanOrEqual(1);
+    });
+  }
+  it('holds for plain rekeys in both directions', () => {
+    const p = makePair({ extra: '    dpd: { delay: 0s, action: none }\n    child_lifetime: { rekey_time: 20s, life_time: 60s, jitter: 0% }' }, { localTs: ['10.2.0.0/16'], remoteTs: ['10.1.0.0/16'], extra: '    dpd: { delay: 0s, action: none }\n    child_lifetime: { rekey_time: 31s, life_time: 90s, jitter: 0% }' });
+    p.initiate();
+    p.run();
+    p.advance(300_000);
+    expect(p.violations).toEqual([]);
+  });
+});

@@ -172,6 +172,7 @@ export class ChildRekeyTask implements InitiatorTask {
       sa.log('info', `CHILD_SA rekey collision: the peer's CHILD_SA ${coll.child.id} has the lowest nonce, the peer deletes it`);
       // it never carries our traffic again and is not rekeyed; its hard lifetime is the backstop
       if (coll.child.state === 'installed') coll.child.state = 'rekeyed';
+      coll.child.activateAt = undefined;
     }
     if (sa.children.has(ch.id)) {
       sa.emit({ type: 'child-rekeyed', ike: sa.id, old: ch.info, child: fresh.info });

@@ -100,9 +100,13 @@ export function respondCreateChild(sa: IkeSa, msg: IkeMessage, now: number): Pay
   // The initiator installs its inbound SA for the new pair only when our response arrives:
   // keep sending on the current pair until it deletes the old one (as strongSwan does), so
   // nothing we send in between hits an SPI it does not know yet. With no pair carrying
-  // traffic (or on a collision, settled by our own task) switch at once.
-  const carrying = [...sa.children.values()].some((c) => c.state === 'installed');
-  const defer = carrying && !(old && activeRekeyOf(sa, old));
+  // traffic switch at once. On a collision (§2.8.1) the same holds: if our own pair wins,
+  // our task cancels this pending switch; if the peer's wins, its Delete of the old pair
+  // switches us.
+  // an existing pair that is not being deleted still carries our traffic (also while it is
+  // 'rekeying' under our own request, or 'rekeyed' but not yet switched away from)
+  const carrying = [...sa.children.values()].some((c) => c.state !== 'deleting');
+  const defer = carrying;
   const fresh = installChild(
     sa,
     { suite: sel.suite, spiIn, spiOut: spiFromBytes(sel.peerSpi), localTs: ts.local, remoteTs: ts.remote, ni: niP.data, nr, gir, weInitiated: false, activate: !defer },
