@@ -16,7 +16,7 @@ import { checkRules, decodeHeader, decodeMessage, encodeMessage, findNotify, fin
 import type { Action, ChildSaInfo, IkeSaInfo, Output } from './actions.js';
 import { IkeSa, notifyPayload, type IkeSaDeps } from './ike-sa.js';
 import { IkeInitTask, respondIkeInit } from './tasks/ike-init.js';
-import { ChildDeleteTask, IkeDeleteTask } from './tasks/informational.js';
+import { ChildDeleteTask, IkeDeleteTask, InformationalTask } from './tasks/informational.js';
 import { armIkeLifetime } from './tasks/ike-rekey.js';
 import { selectIke } from './proposal.js';
 import { CookieJar } from './cookie.js';
@@ -234,6 +234,16 @@ export class IkeSaManager {
       }
       this.collect(sa, now);
       break;
+    }
+    return this.flush();
+  }
+
+  /** Send an INFORMATIONAL request on an established IKE SA (liveness check, status notifies). */
+  informational(ikeId: number, payloads: Payload[], now: number): Output {
+    const sa = this.sas.get(ikeId);
+    if (sa && sa.state === 'established') {
+      sa.queue(new InformationalTask(payloads), now);
+      this.collect(sa, now);
     }
     return this.flush();
   }

@@ -339,8 +339,10 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
     }, CASE_TIMEOUT);
   }
 
-  const GG_CASES: { name: string; aRekey: number | null; bRekey: number | null }[] = [
+  const GG_CASES: { name: string; aRekey: number | null; bRekey: number | null; ikeRekey?: number }[] = [
     { name: '(e) ikegw ⇄ ikegw, the IKE responder rekeys', aRekey: null, bRekey: R },
+    // CHILD rekeys by A every R s and IKE SA rekeys by B every 2R+1 s, interleaved
+    { name: '(f) ikegw ⇄ ikegw, CHILD and IKE SA rekeys', aRekey: R, bRekey: null, ikeRekey: 2 * R + 1 },
     ...(LONG ? [{ name: '(e2) ikegw ⇄ ikegw, equal lifetimes', aRekey: R, bRekey: R }] : []),
   ];
   for (const c of GG_CASES) {
@@ -352,7 +354,8 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
       try {
         const { ns, outer } = net;
         const conn = { psk: PSK, ike: [IKE], esp: ['aes256gcm16'] };
-        await b.start(ns.gwB, join(base, `${tag}-b`), [{ ...conn, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4], extra: `${gwLifetime(c.bRekey)}\n${LONG_IKE}` }], { logLevel: 'info' });
+        const bIke = c.ikeRekey ? `    ike_lifetime: { rekey_time: ${c.ikeRekey}s, life_time: ${c.ikeRekey * 4}s, jitter: 0% }` : LONG_IKE;
+        await b.start(ns.gwB, join(base, `${tag}-b`), [{ ...conn, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4], extra: `${gwLifetime(c.bRekey)}\n${bIke}` }], { logLevel: 'info' });
         await a.start(ns.gwA, join(base, `${tag}-a`), [{ ...conn, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: `${gwLifetime(c.aRekey)}\n${LONG_IKE}` }], { logLevel: 'info' });
         requireDataPlane(a, b);
         const [a0] = await a.waitFor(upGw);
@@ -375,9 +378,15 @@ describe.skipIf(!gate.ok)('CHILD_SA rekey under load', () => {
           expect(n, `${who} rekeys seen (expected ${want.lo}..${want.hi})`).toBeGreaterThanOrEqual(want.lo);
           expect(n, `${who} rekeys seen (expected ${want.lo}..${want.hi})`).toBeLessThanOrEqual(want.hi);
         }
+        if (c.ikeRekey) {
+          const ikeSeen = Math.max(atEnd.a.ikeRekeyed, atEnd.b.ikeRekeyed);
+          console.log(`[rekey] ${c.name}: IKE SA rekeyed ${ikeSeen} times`);
+          expect(ikeSeen).toBeGreaterThanOrEqual(Math.floor((TRAFFIC_S - 1) / c.ikeRekey));
+        }
         const [ga] = await a.waitFor(oneChild, 4000);
         const [gb] = await b.waitFor(oneChild, 4000);
         expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
+        expect(ga!.ike.spiI).toBe(gb!.ike.spiI);
         expect(ga!.children[0]!.spiIn).toBe(gb!.children[0]!.spiOut);
         expect(ga!.children[0]!.spiIn).not.toBe(a0!.children[0]!.spiIn);
       } finally {

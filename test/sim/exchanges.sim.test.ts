@@ -281,3 +281,30 @@ describe('simultaneous initiation', () => {
     });
   }
 });
+
+describe('unsolicited INFORMATIONAL from the peer (strongSwan MOBIKE / NAT-D style)', () => {
+  it('is answered with an empty response and the SAs stay up', async () => {
+    const { NotifyType, PayloadType } = await import('../../src/ike/wire/constants.js');
+    const p = makePair({});
+    p.initiate();
+    p.run();
+    const b = p.b.mgr.list()[0]!;
+    const n = (t: number, data = new Uint8Array(0)) => ({ type: PayloadType.NOTIFY, protocolId: 0, spi: new Uint8Array(0), notifyType: t, data });
+    // what strongSwan sends with MOBIKE: additional addresses, then NAT-D liveness checks
+    p.deliver(p.b, p.b.mgr.informational(b.ike.ikeId, [n(NotifyType.ADDITIONAL_IP4_ADDRESS, new Uint8Array([10, 9, 9, 9])), n(NotifyType.NO_ADDITIONAL_ADDRESSES)], p.clock.now()));
+    p.run();
+    p.deliver(p.b, p.b.mgr.informational(b.ike.ikeId, [n(NotifyType.NAT_DETECTION_SOURCE_IP, new Uint8Array(20)), n(NotifyType.NAT_DETECTION_DESTINATION_IP, new Uint8Array(20)), n(NotifyType.COOKIE2, new Uint8Array(16).fill(1))], p.clock.now()));
+    p.run();
+    const responses = p.a.sent.filter((s) => decodeHeader(s.bytes).exchangeType === 37 && decodeHeader(s.bytes).response);
+    expect(responses).toHaveLength(2);
+    // the NAT-D check's COOKIE2 came back in the response (RFC 4555 §3.8)
+    const { decodeMessage } = await import('../../src/ike/wire/message.js');
+    const saA = p.a.mgr.ikeSa(p.a.mgr.list()[0]!.ike.ikeId)!;
+    const resp = decodeMessage(responses[1]!.bytes, saA.crypto!.skI); // A is the original initiator
+    expect(resp.payloads.some((x) => x.type === PayloadType.NOTIFY && x.notifyType === NotifyType.COOKIE2 && x.data.every((v) => v === 1))).toBe(true);
+    expect(p.a.mgr.list()[0]!.ike.state).toBe('established');
+    expect(p.b.mgr.list()[0]!.ike.state).toBe('established');
+    expect(eventsOf(p.b, 'retransmit')).toHaveLength(0);
+    expect(p.a.deleted).toHaveLength(0);
+  });
+});

@@ -44,6 +44,17 @@ export class ChildDeleteTask implements InitiatorTask {
   }
 }
 
+/** An INFORMATIONAL request with given payloads (status notifies; operator-triggered checks). */
+export class InformationalTask implements InitiatorTask {
+  readonly name = 'informational';
+  readonly exchange = ExchangeType.INFORMATIONAL;
+  constructor(private readonly payloads: Payload[]) {}
+  build(): Payload[] {
+    return this.payloads;
+  }
+  process(): void {}
+}
+
 /** Liveness check (§2.4): an empty INFORMATIONAL request. */
 export class DpdTask implements InitiatorTask {
   readonly name = 'dpd';
@@ -86,6 +97,9 @@ export function respondInformational(sa: IkeSa, msg: IkeMessage, now: number): P
     }
   }
   if (ourSpis.length) out.push({ type: PayloadType.DELETE, protocolId: ProtocolId.ESP, spis: ourSpis });
+  // RFC 4555 §3.8 (MOBIKE return routability): COOKIE2 is copied into the response
+  const cookie2 = findNotify(msg, NotifyType.COOKIE2);
+  if (cookie2) out.push({ type: PayloadType.NOTIFY, protocolId: 0, spi: new Uint8Array(0), notifyType: NotifyType.COOKIE2, data: cookie2.data });
   return out;
 }
 
