@@ -43,6 +43,26 @@ export interface NativeSaSpec {
   hardBytes?: number | bigint;
   softPackets?: number | bigint;
   hardPackets?: number | bigint;
+  /**
+   * inbound only (RFC 4301 §5.2): after decryption the inner source must lie in one of
+   * remoteTs and the inner destination in one of localTs (protocol, and ports when the packet
+   * has them), else the packet is dropped as policy_mismatch. At most 16 each; absent or
+   * empty = no check.
+   */
+  localTs?: NativeTrafficSelector[];
+  remoteTs?: NativeTrafficSelector[];
+}
+
+export interface NativeTrafficSelector {
+  family: 4 | 6;
+  /** 4 or 16 bytes, network order */
+  startAddr: Uint8Array;
+  endAddr: Uint8Array;
+  /** 0 = any */
+  ipProtocol?: number;
+  /** default 0..65535; startPort 65535 / endPort 0 = OPAQUE */
+  startPort?: number;
+  endPort?: number;
 }
 
 export interface NativeConnLimits {
@@ -50,6 +70,11 @@ export interface NativeConnLimits {
   maxPacket?: number;
   /** outer path MTU (0 / absent = none) */
   pathMtu?: number;
+  /**
+   * addConnection only: a `trap` connection holds up to 16 packets (≤ 3 s old) while it has
+   * no outbound SA; activateOutbound seals and sends them before anything else
+   */
+  trap?: boolean;
 }
 
 export type NativeEvent =
@@ -98,6 +123,9 @@ export interface NativeStats {
   /** raw ESP (IP protocol 50) packets received / sent on the raw sockets */
   rxRawEspPackets: number;
   txRawEspPackets: number;
+  /** trap connections: packets held while there was no outbound SA / sent once one came */
+  trapHeldPackets: number;
+  trapSentPackets: number;
   drops: Record<NativeDropName, number>;
   sas: number;
   running: boolean;

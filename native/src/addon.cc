@@ -11,6 +11,43 @@ using namespace ikegw;
 
 namespace {
 
+// [{family: 4|6, startAddr: Uint8Array, endAddr: Uint8Array, ipProtocol?, startPort?, endPort?}]
+// (≤ kMaxTs) → out; returns the count (undefined / absent = 0)
+uint8_t tsArg(const Napi::Env& env, const Napi::Value& v, TsSel* out, const char* what) {
+  if (v.IsUndefined() || v.IsNull()) return 0;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + ": array expected");
+  Napi::Array a = v.As<Napi::Array>();
+  if (a.Length() > kMaxTs)
+    throw Napi::RangeError::New(env, std::string(what) + ": at most " + std::to_string(kMaxTs) + " selectors");
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsObject()) throw Napi::TypeError::New(env, std::string(what) + ": selector object expected");
+    Napi::Object o = e.As<Napi::Object>();
+    TsSel& t = out[i];
+    t = TsSel{};
+    uint32_t fam = o.Get("family").IsNumber() ? o.Get("family").As<Napi::Number>().Uint32Value() : 0;
+    if (fam != 4 && fam != 6) throw Napi::TypeError::New(env, std::string(what) + ": family 4 or 6");
+    t.family = uint8_t(fam);
+    size_t alen = fam == 4 ? 4 : 16;
+    for (const char* k : {"startAddr", "endAddr"}) {
+      Napi::Value b = o.Get(k);
+      if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+        throw Napi::TypeError::New(env, std::string(what) + "." + k + ": Uint8Array expected");
+      Napi::Uint8Array u = b.As<Napi::Uint8Array>();
+      if (u.ByteLength() != alen) throw Napi::RangeError::New(env, std::string(what) + "." + k + ": wrong length");
+      memcpy(std::string(k) == "startAddr" ? t.start : t.end, u.Data(), alen);
+    }
+    auto num = [&](const char* k, uint32_t dflt) {
+      Napi::Value n = o.Get(k);
+      return n.IsNumber() ? n.As<Napi::Number>().Uint32Value() : dflt;
+    };
+    t.proto = uint8_t(num("ipProtocol", 0));
+    t.startPort = uint16_t(num("startPort", 0));
+    t.endPort = uint16_t(num("endPort", 65535));
+  }
+  return uint8_t(a.Length());
+}
+
 SockAddr addrArg(const Napi::Env& env, const Napi::Value& a, const Napi::Value& p, const char* what) {
   SockAddr s;
   if (!a.IsString()) throw Napi::TypeError::New(env, std::string(what) + ": address string expected");
@@ -146,12 +183,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value AddConnection(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss, {maxPacket?, pathMtu?})");
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss, {maxPacket?, pathMtu?, trap?})");
     std::string err;
     int idx = engine_->addConnection(info[0].As<Napi::Number>().Int32Value(),
                                       info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0,
                                       uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0),
-                                      optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"), &err);
+                                      optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"),
+                                      info[3].IsObject() && info[3].As<Napi::Object>().Get("trap").ToBoolean().Value(),
+                                      &err);
     if (idx < 0) throw Napi::Error::New(env, err);
     return Napi::Number::New(env, idx);
   }
@@ -194,6 +233,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     p.hardBytes = u64Arg(o.Get("hardBytes"));
     p.softPackets = u64Arg(o.Get("softPackets"));
     p.hardPackets = u64Arg(o.Get("hardPackets"));
+    p.nLocalTs = tsArg(env, o.Get("localTs"), p.localTs, "localTs");
+    p.nRemoteTs = tsArg(env, o.Get("remoteTs"), p.remoteTs, "remoteTs");
     std::string err;
     bool ok = engine_->addSa(std::move(p), &err);
     if (!ok) throw Napi::Error::New(env, "addSa: " + err);

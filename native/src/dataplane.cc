@@ -18,7 +18,9 @@
 //        first segment) and is dropped, as a single too-big packet would be. NEEDS_CSUM on a
 //        plain packet: the partial checksum is completed before sealing.
 //      → connection's current outbound SA (set by activateOutbound; none → drop no_sa,
-//        'acquire' event at most once a second)
+//        'acquire' event at most once a second; trap connections instead hold up to 16
+//        packets, ≤ 3 s old, oldest evicted as no_sa, which activateOutbound seals and sends
+//        before anything else)
 //      → too big for the tunnel (> connection limit: maxPacket or MTU, capped by pathMtu
 //        minus outer/ESP overhead) and DF/IPv6 → ICMP frag-needed / packet-too-big with
 //        that limit as next-hop MTU written back into the TUN (RFC 792/1191/4443)
@@ -38,7 +40,9 @@
 //      → else ESP: SPI lookup → replay check → ICV verify + decrypt in place → replay
 //        commit (only now) → trailer/padding check → per-SA counters, lifetimes →
 //        authenticated source ≠ SA remote → 'mapping' event (once per new endpoint)
-//      → next header 4/41 → MSS clamp → queued for the connection's TUN; 59 → dummy drop
+//      → next header 4/41 → inner source/destination checked against the SA's traffic
+//        selectors (remoteTs / localTs, when given; mismatch → drop policy_mismatch)
+//      → MSS clamp → queued for the connection's TUN; 59 → dummy drop
 //      → after each recvmmsg batch the queue is written in order (flushTun): on offload TUNs
 //        runs of in-order TCP segments of one flow (same headers apart from length/ID/
 //        checksum/seq, ACK only, PSH only on the last, equal sizes but the last) go out as one
@@ -140,6 +144,8 @@ const char* counterName(int c) {
     case C_TX_RAW: return "txRawEspPackets";
     case C_TUN_GSO_READS: return "tunGsoReads";
     case C_TUN_GSO_WRITES: return "tunGsoWrites";
+    case C_TRAP_HELD: return "trapHeldPackets";
+    case C_TRAP_SENT: return "trapSentPackets";
     default: return "?";
   }
 }
@@ -282,10 +288,11 @@ bool Engine::sockName(int idx, SockAddr* out, bool* espInUdp) {
   return true;
 }
 
-int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu,
+int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
                           std::string* err) {
   UniqueGuard g(mu_);
   auto c = std::make_unique<Conn>();
+  c->trap = trap;
   c->tunFd = tunFd;
   c->mtu = mtu ? mtu : 1400;
   c->mss = mss;
@@ -442,6 +449,7 @@ bool Engine::activateOutbound(int idx, uint32_t spi, std::string* err) {
     return false;
   }
   c->out = sa;
+  if (c->heldN) sendHeld(*c, *sa);  // trap queue: the held packets go first
   return true;
 }
 
@@ -669,6 +677,91 @@ void Engine::writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu) 
 // Outbound: TUN → ESP → UDP
 // ---------------------------------------------------------------------------------------------
 
+// the kernel's own multicast / broadcast / link-local chatter: neither triggers an acquire nor
+// waits in a trap queue
+static bool isNoise(const uint8_t* p, size_t len) {
+  if (len >= 20 && (p[0] >> 4) == 4) return p[16] >= 224;  // multicast, broadcast
+  if (len >= 40 && (p[0] >> 4) == 6) return p[24] == 0xff || (p[24] == 0xfe && (p[25] & 0xc0) == 0x80);
+  return true;
+}
+
+void Engine::sendSealed(Sa& sa, uint8_t** pkts, const size_t* lens, size_t n) {
+  if (!n) return;
+  if (!sa.p.encap) {
+    int fd = rawFd_[sa.p.remote.family() == AF_INET6 ? 1 : 0];
+    if (fd >= 0) sendRaw(fd, sa.p.remote, &sa.p.local, pkts, lens, n);
+    else drops_[DROP_TX_ERROR].fetch_add(n, std::memory_order_relaxed);
+  } else if (sa.sock >= 0 && size_t(sa.sock) < socks_.size()) {
+    sendEsp(socks_[sa.sock], sa.p.remote, &sa.p.local, pkts, lens, n);
+  } else {
+    drops_[DROP_TX_ERROR].fetch_add(n, std::memory_order_relaxed);
+  }
+}
+
+void Engine::holdPacket(Conn& c, const uint8_t* pkt, size_t len, uint64_t now) {
+  // age out from the front, then make room by evicting the oldest
+  while (c.heldN && now - c.held[c.heldHead].ms > kTrapMaxAgeMs) {
+    c.heldHead = (c.heldHead + 1) % kTrapQueue;
+    c.heldN--;
+    drop(DROP_NO_SA);
+  }
+  if (c.heldN == kTrapQueue) {
+    c.heldHead = (c.heldHead + 1) % kTrapQueue;
+    c.heldN--;
+    drop(DROP_NO_SA);
+  }
+  Conn::Held& h = c.held[(c.heldHead + c.heldN) % kTrapQueue];
+  h.buf.resize(kHead + len + 128);
+  memcpy(h.buf.data() + kHead, pkt, len);
+  h.len = len;
+  h.ms = now;
+  c.heldN++;
+  count(C_TRAP_HELD);
+}
+
+void Engine::sendHeld(Conn& c, Sa& sa) {
+  uint8_t* pkts[kTrapQueue];
+  size_t lens[kTrapQueue];
+  size_t k = 0, bytes = 0;
+  const uint64_t now = nowMs();
+  const uint32_t limit = packetLimit(c, &sa);
+  for (; c.heldN; c.heldN--, c.heldHead = (c.heldHead + 1) % kTrapQueue) {
+    Conn::Held& h = c.held[c.heldHead];
+    uint8_t* p = h.buf.data() + kHead;
+    size_t len = h.len;
+    if (now - h.ms > kTrapMaxAgeMs || sa.hardFired || sa.seqHardFired) {
+      drop(DROP_NO_SA);
+      continue;
+    }
+    uint8_t ver = p[0] >> 4;
+    if (len > limit && (ver == 6 || (rd16(p + 6) & 0x4000))) {
+      if (c.tunFd >= 0) writeTooBig(c, p, len, limit);
+      drop(DROP_TOO_BIG);
+      continue;
+    }
+    if (c.mss) clampMss(p, len, c.mss);
+    uint8_t* out;
+    size_t olen;
+    int r = espSeal(sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
+    if (r != DROP_NONE) {
+      drop(r);
+      continue;
+    }
+    pkts[k] = out;
+    lens[k] = olen;
+    k++;
+    bytes += len;
+    countUse(sa, len, now);
+  }
+  c.heldHead = 0;
+  if (!k) return;
+  checkSeq(sa);
+  count(C_TX_ESP, k);
+  count(C_TX_ESP_BYTES, bytes);
+  count(C_TRAP_SENT, k);
+  sendSealed(sa, pkts, lens, k);
+}
+
 void Engine::outboundLoop() {
   std::vector<uint8_t> bufv(kBatch * kSlot);
   std::vector<uint8_t> segv(kSegPool * kSegSlot);
@@ -709,17 +802,28 @@ void Engine::outboundLoop() {
       uint64_t now = nowMs();
       Sa* sa = c->out;
       if (!sa || sa->hardFired || sa->seqHardFired) {
-        drops_[DROP_NO_SA].fetch_add(cnt, std::memory_order_relaxed);
+        if (c->trap) {
+          // trap: hold real traffic (plain packets; TSO super-packets only follow an
+          // established TCP connection, i.e. a tunnel) until activateOutbound sends it
+          for (size_t i = 0; i < cnt; i++) {
+            uint8_t* p = buf + i * kSlot + kHead;
+            size_t len = lens[i];
+            uint8_t ver = len ? p[0] >> 4 : 0;
+            bool ok = (ver == 4 && len >= 20) || (ver == 6 && len >= 40);
+            if (ok && vnet) ok = (vh[i].gsoType & ~kVnetGsoEcn) == kVnetGsoNone && vnetCompleteCsum(p, len, vh[i]);
+            if (!ok || isNoise(p, len)) drop(DROP_NO_SA);
+            else holdPacket(*c, p, len, now);
+          }
+        } else {
+          drops_[DROP_NO_SA].fetch_add(cnt, std::memory_order_relaxed);
+        }
         // Acquire (trap): report the first packet that is real traffic, not the kernel's
         // own multicast / link-local chatter, with its header so JS can match selectors.
         if (now - c->lastAcquireMs >= 1000 || c->lastAcquireMs == 0) {
           for (size_t i = 0; i < cnt; i++) {
             const uint8_t* p = buf + i * kSlot + kHead;
             size_t len = lens[i];
-            bool noise = true;
-            if (len >= 20 && (p[0] >> 4) == 4) noise = p[16] >= 224;  // multicast, broadcast
-            else if (len >= 40 && (p[0] >> 4) == 6) noise = p[24] == 0xff || (p[24] == 0xfe && (p[25] & 0xc0) == 0x80);
-            if (noise) continue;
+            if (isNoise(p, len)) continue;
             c->lastAcquireMs = now;
             Event ev;
             ev.kind = Event::ACQUIRE;
@@ -737,15 +841,7 @@ void Engine::outboundLoop() {
         if (k) {
           count(C_TX_ESP, k);
           count(C_TX_ESP_BYTES, bytes);
-          if (!sa->p.encap) {
-            int fd = rawFd_[sa->p.remote.family() == AF_INET6 ? 1 : 0];
-            if (fd >= 0) sendRaw(fd, sa->p.remote, &sa->p.local, pkts, plens, k);
-            else drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
-          } else if (sa->sock >= 0 && size_t(sa->sock) < socks_.size()) {
-            sendEsp(socks_[sa->sock], sa->p.remote, &sa->p.local, pkts, plens, k);
-          } else {
-            drops_[DROP_TX_ERROR].fetch_add(k, std::memory_order_relaxed);
-          }
+          sendSealed(*sa, pkts, plens, k);
         }
         k = 0;
         bytes = 0;
@@ -1179,6 +1275,11 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
   if ((*nh == 4 && (ver != 4 || *innerLen < 20)) || (*nh == 41 && (ver != 6 || *innerLen < 40))) {
     drop(DROP_MALFORMED);
     return DROP_MALFORMED;
+  }
+  // RFC 4301 §5.2: the decrypted packet must match the SA's negotiated selectors
+  if ((sa->p.nLocalTs || sa->p.nRemoteTs) && !tsAllowed(sa->p, *inner, *innerLen)) {
+    drop(DROP_POLICY);
+    return DROP_POLICY;
   }
   Conn* c = conn(int(sa->p.conn));
   if (!c) {

@@ -73,6 +73,8 @@ enum Counter : int {
   C_TX_RAW,         // raw ESP packets handed to the raw sockets
   C_TUN_GSO_READS,  // TCP super-packets (TSO, IFF_VNET_HDR) read from TUNs and split here
   C_TUN_GSO_WRITES, // coalesced TCP super-packets written to TUNs
+  C_TRAP_HELD,      // packets held by trap connections while they had no outbound SA
+  C_TRAP_SENT,      // held packets sealed and sent when an outbound SA became current
   C__COUNT
 };
 const char* counterName(int c);
@@ -90,8 +92,13 @@ class Engine {
   bool sockName(int idx, SockAddr* out, bool* espInUdp);
   /** maxPacket: largest inner packet sent into the tunnel (0 = mtu); pathMtu: outer path MTU
    *  (0 = none), which further caps it at what fits in one outer packet with the current SA's
-   *  ESP (and UDP) overhead. Bigger DF IPv4 / any IPv6 packets get ICMP too-big back. */
-  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, std::string* err);
+   *  ESP (and UDP) overhead. Bigger DF IPv4 / any IPv6 packets get ICMP too-big back.
+   *  trap: while the connection has no usable outbound SA, up to kTrapQueue packets (none older
+   *  than kTrapMaxAgeMs) are held instead of dropped and sent first by activateOutbound. */
+  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
+                    std::string* err);
+  static constexpr size_t kTrapQueue = 16;
+  static constexpr uint64_t kTrapMaxAgeMs = 3000;
   bool removeConnection(int idx);
   bool setConnection(int idx, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu);
   /** largest inner packet the connection currently seals (0 = unknown connection) */
@@ -150,6 +157,16 @@ class Engine {
     bool vnet = false;       // TUN opened with IFF_VNET_HDR (offloads): virtio_net_hdr on every packet
     Sa* out = nullptr;
     uint64_t lastAcquireMs = 0;
+    // trap connections: packets held while there is no outbound SA (ring, oldest at heldHead;
+    // touched by the outbound thread under the shared lock, by control calls exclusively)
+    bool trap = false;
+    struct Held {
+      std::vector<uint8_t> buf;  // kHead headroom ‖ packet ‖ ESP tailroom; capacity reused
+      size_t len = 0;
+      uint64_t ms = 0;
+    };
+    Held held[kTrapQueue];
+    size_t heldHead = 0, heldN = 0;
   };
   static uint64_t key(uint32_t spi, bool outbound) { return (uint64_t(outbound) << 32) | spi; }
   Sa* findSa(uint32_t spi, bool outbound);
@@ -172,6 +189,12 @@ class Engine {
   void checkSeq(Sa& sa);
   void pushEvent(Event&& e);
   void writeTooBig(Conn& c, const uint8_t* pkt, size_t len, uint32_t mtu);
+  /** outbound thread: hold one packet of a trap connection without SA (oldest evicted) */
+  void holdPacket(Conn& c, const uint8_t* pkt, size_t len, uint64_t now);
+  /** exclusive lock: seal and send the held packets with the connection's new current SA */
+  void sendHeld(Conn& c, Sa& sa);
+  /** hand sealed ESP packets of `sa` to its socket (UDP or raw) */
+  void sendSealed(Sa& sa, uint8_t** pkts, const size_t* lens, size_t n);
   /** data threads: queue a decrypted packet for the connection's TUN (written by flushTun) */
   void queueTun(int conn, uint8_t* pkt, size_t len);
   /** write the queued packets in order; with IFF_VNET_HDR runs of TCP segments go as one */

@@ -523,4 +523,79 @@ int espOpen(Sa& sa, uint8_t* pkt, size_t len, uint8_t** inner, size_t* innerLen,
   return DROP_NONE;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Inbound traffic-selector check (RFC 4301 §5.2 / RFC 7296 §2.9)
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+bool addrIn(const TsSel& t, const uint8_t* a, size_t alen) {
+  return memcmp(a, t.start, alen) >= 0 && memcmp(a, t.end, alen) <= 0;
+}
+bool tsListMatch(const TsSel* l, size_t n, uint8_t fam, const uint8_t* addr, size_t alen, uint8_t proto,
+                 bool hasPort, uint16_t port) {
+  for (size_t i = 0; i < n; i++) {
+    const TsSel& t = l[i];
+    if (t.family != fam) continue;
+    if (t.proto && t.proto != proto) continue;
+    if (hasPort && (port < t.startPort || port > t.endPort)) continue;
+    if (addrIn(t, addr, alen)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool tsAllowed(const SaParams& p, const uint8_t* pkt, size_t len) {
+  if (!p.nLocalTs && !p.nRemoteTs) return true;
+  if (len < 1) return false;
+  uint8_t ver = pkt[0] >> 4;
+  const uint8_t *src, *dst;
+  size_t alen, l4;
+  uint8_t proto;
+  bool frag = false;
+  if (ver == 4) {
+    if (len < 20) return false;
+    size_t ihl = size_t(pkt[0] & 15) * 4;
+    if (ihl < 20 || ihl > len) return false;
+    src = pkt + 12;
+    dst = pkt + 16;
+    alen = 4;
+    proto = pkt[9];
+    frag = (((pkt[6] << 8) | pkt[7]) & 0x3fff) != 0;  // MF or offset
+    l4 = ihl;
+  } else if (ver == 6) {
+    if (len < 40) return false;
+    src = pkt + 8;
+    dst = pkt + 24;
+    alen = 16;
+    proto = pkt[6];
+    l4 = 40;
+    // skip extension headers (hop-by-hop, routing, destination options, fragment)
+    for (int guard = 0; guard < 8; guard++) {
+      if (proto == 0 || proto == 43 || proto == 60) {
+        if (l4 + 8 > len) break;
+        uint8_t nx = pkt[l4];
+        l4 += (size_t(pkt[l4 + 1]) + 1) * 8;
+        proto = nx;
+      } else if (proto == 44) {
+        if (l4 + 8 > len) break;
+        frag = true;
+        proto = pkt[l4];
+        l4 += 8;
+      } else {
+        break;
+      }
+    }
+  } else {
+    return false;
+  }
+  bool hasPorts = !frag && (proto == 6 || proto == 17 || proto == 132 || proto == 136) && l4 + 4 <= len;
+  uint16_t sport = hasPorts ? uint16_t((pkt[l4] << 8) | pkt[l4 + 1]) : 0;
+  uint16_t dport = hasPorts ? uint16_t((pkt[l4 + 2] << 8) | pkt[l4 + 3]) : 0;
+  uint8_t fam = ver == 4 ? 4 : 6;
+  // an empty list on one side leaves that side unchecked
+  if (p.nRemoteTs && !tsListMatch(p.remoteTs, p.nRemoteTs, fam, src, alen, proto, hasPorts, sport)) return false;
+  if (p.nLocalTs && !tsListMatch(p.localTs, p.nLocalTs, fam, dst, alen, proto, hasPorts, dport)) return false;
+  return true;
+}
+
 }  // namespace ikegw

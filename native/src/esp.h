@@ -74,6 +74,21 @@ class ReplayWindow {
   std::vector<uint64_t> bits_;
 };
 
+/** One traffic selector (RFC 7296 §3.13.1) as the inbound policy check uses it. */
+struct TsSel {
+  uint8_t family = 4;     // 4 or 6
+  uint8_t proto = 0;      // 0 = any
+  uint16_t startPort = 0, endPort = 65535;  // start > end: OPAQUE (matches only packets without ports)
+  uint8_t start[16] = {0}, end[16] = {0};   // big-endian, 4 or 16 bytes used
+};
+constexpr size_t kMaxTs = 16;
+
+/** true when the inner IP packet's source ∈ one of p.remoteTs and destination ∈ one of p.localTs
+ *  (protocol and ports too; packets without ports — ICMP, fragments, other protocols — are
+ *  matched on addresses and protocol only). Always true when both lists are empty. */
+struct SaParams;
+bool tsAllowed(const SaParams& p, const uint8_t* pkt, size_t len);
+
 struct SaParams {
   uint32_t spi = 0;
   bool outbound = false;
@@ -87,6 +102,10 @@ struct SaParams {
   SockAddr local, remote;
   bool encap = true;
   uint64_t softBytes = 0, hardBytes = 0, softPackets = 0, hardPackets = 0;  // 0 = none
+  // inbound traffic selectors (RFC 4301 §5.2): after decryption the inner source must lie in
+  // one of remoteTs and the inner destination in one of localTs; none on either side = no check
+  uint8_t nLocalTs = 0, nRemoteTs = 0;
+  TsSel localTs[kMaxTs], remoteTs[kMaxTs];
 };
 
 struct Sa {

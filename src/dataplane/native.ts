@@ -28,8 +28,9 @@ import {
   type NativeEngine,
   type NativeEvent,
   type NativeStats,
+  type NativeTrafficSelector,
 } from '../../native/index.js';
-import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, Spi } from '../esp/port.js';
+import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, SaTrafficSelector, Spi } from '../esp/port.js';
 
 export { bindingAvailable as nativeDataplaneAvailable, loadError as nativeDataplaneLoadError };
 
@@ -62,6 +63,11 @@ export interface ConnectionOptions {
    * ESP-in-UDP only) and the active SA's ESP overhead (header, IV, padding, ICV).
    */
   pathMtu?: number;
+  /**
+   * `start_action: trap`: while there is no outbound SA, hold up to 16 packets (≤ 3 s old,
+   * oldest dropped as no_sa) and send them first once activateOutbound makes an SA current
+   */
+  trap?: boolean;
   /** clamp the MSS of TCP SYNs in both directions to this value (0 = off) */
   mssClamp: number;
   /** addresses to put on the TUN (`ip addr add <a> dev <tun>`), e.g. '10.1.0.1/32' */
@@ -154,7 +160,7 @@ export class NativeDataplane implements SadPort {
     const tun = b.openTun(opts.tunName, opts.mtu, opts.tunOffload ?? process.env['IKEGW_TUN_OFFLOAD'] !== '0');
     let index: number;
     try {
-      index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp, { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0 });
+      index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp, { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0, trap: opts.trap ?? false });
     } catch (e) {
       b.closeFd(tun.fd);
       throw e;
@@ -221,6 +227,8 @@ export class NativeDataplane implements SadPort {
       ...(spec.lifetime.hard.bytes !== undefined ? { hardBytes: spec.lifetime.hard.bytes } : {}),
       ...(spec.lifetime.soft.packets !== undefined ? { softPackets: spec.lifetime.soft.packets } : {}),
       ...(spec.lifetime.hard.packets !== undefined ? { hardPackets: spec.lifetime.hard.packets } : {}),
+      ...(spec.dir === 'in' && spec.localTs?.length ? { localTs: spec.localTs.map(nativeTs) } : {}),
+      ...(spec.dir === 'in' && spec.remoteTs?.length ? { remoteTs: spec.remoteTs.map(nativeTs) } : {}),
     });
     let dirs = this.spis.get(spec.spi);
     if (!dirs) this.spis.set(spec.spi, (dirs = new Set()));
@@ -347,4 +355,8 @@ function packetDst(h: Uint8Array): string {
     return parts.join(':');
   }
   return '';
+}
+
+function nativeTs(t: SaTrafficSelector): NativeTrafficSelector {
+  return { family: t.family, startAddr: t.startAddr, endAddr: t.endAddr, ipProtocol: t.ipProtocol, startPort: t.startPort, endPort: t.endPort };
 }

@@ -23,6 +23,16 @@ export interface EspSuite {
   integ: number; // IntegId (NONE for AEAD)
 }
 
+/** A traffic selector as the data plane enforces it (structurally a TrafficSelectorConfig). */
+export interface SaTrafficSelector {
+  family: 4 | 6;
+  startAddr: Uint8Array;
+  endAddr: Uint8Array;
+  ipProtocol: number; // 0 any
+  startPort: number;
+  endPort: number;
+}
+
 export interface SaSpec {
   spi: Spi;
   dir: 'in' | 'out';
@@ -41,6 +51,13 @@ export interface SaSpec {
   /** UDP encapsulation (RFC 3948) on port 4500, else raw ESP (IP proto 50) */
   encap: boolean;
   lifetime: Lifetime;
+  /**
+   * inbound SAs: the negotiated selectors (RFC 4301 §5.2, RFC 7296 §2.9). A decrypted packet
+   * whose source is in none of remoteTs or whose destination is in none of localTs is
+   * dropped (policy_mismatch). Absent / empty = not checked (manual keys).
+   */
+  localTs?: readonly SaTrafficSelector[];
+  remoteTs?: readonly SaTrafficSelector[];
 }
 
 export interface SaCounters {

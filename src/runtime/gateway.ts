@@ -120,7 +120,7 @@ export class Gateway {
         const mss = c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
         // routes attract traffic: a `trap` connection needs them while down; the others get
         // them when a CHILD_SA is up and lose them when the last one goes (failover, BGP)
-        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [] });
+        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [], trap: c.startAction === 'trap' });
         // no IPv6 selectors: keep the kernel's IPv6 link-local chatter (RS, MLD) out of the
         // tunnel, where it would only be dropped, or trigger a `trap` connection
         const v6 = [...c.localTs, ...c.remoteTs].some((t) => t.family === 6) || c.tunnel.addresses.some((a) => a.includes(':'));

@@ -164,7 +164,10 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await sw.start({ ns: ns.gwB, dir: join(base, 'trap-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
       await gw.start(ns.gwA, join(base, 'trap-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'trap' }]);
       expect((await gw.status()).sas).toHaveLength(0);
-      ping(ns.hostA, net.addr.hostB.v4, { count: 1, timeoutS: 1 }); // triggers the acquire
+      // the very first packet triggers the acquire, waits in the trap queue while IKE runs and
+      // is sent once the CHILD_SA is installed: a single echo request gets its reply
+      const first = exec(ns.hostA, ['ping', '-n', '-c', '1', '-W', '5', net.addr.hostB.v4], { timeoutMs: 10_000 });
+      expect(first.stdout + first.stderr).toMatch(/1 packets transmitted, 1 received/);
       await gw.waitFor(upGw, 5000);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
     } finally {

@@ -349,6 +349,36 @@ describe.skipIf(skip)('native data plane tunnel between two namespaces', () => {
     });
   }
 
+  it('inbound traffic selectors: a source outside the SA\'s remoteTs is dropped as policy_mismatch', async () => {
+    const { cfgA, cfgB } = pairCfg('v4');
+    // A owns a second inner address outside what B's inbound SA accepts
+    cfgA.conn.addresses = [...cfgA.conn.addresses, '10.29.9.1/32'];
+    cfgB.sas[1] = { ...cfgB.sas[1]!, localTs: ['10.29.2.0/24', 'fd29:2::/64'], remoteTs: ['10.29.1.0/24', 'fd29:1::/64'] } as (typeof cfgB.sas)[1];
+    const a = startGw(NS_A, cfgA);
+    const b = startGw(NS_B, cfgB);
+    let B: GwStats | undefined;
+    try {
+      await a.waitFor((l) => l['ready'] === true);
+      await b.waitFor((l) => l['ready'] === true);
+      const bad = ping(NS_A, '10.29.9.1', ADDR.innerB.v4, 3);
+      expect(bad.received, bad.out).toBe(0);
+      const ok = ping(NS_A, ADDR.innerA.v4, ADDR.innerB.v4, 3);
+      expect(ok.received, ok.out).toBe(3);
+      const ok6 = ping(NS_A, ADDR.innerA.v6, ADDR.innerB.v6, 2);
+      expect(ok6.received, ok6.out).toBe(2);
+    } finally {
+      await stopGw(a);
+      B = (await stopGw(b))?.['stats'] as GwStats | undefined;
+      console.log(`[ts policy] B: ${JSON.stringify(B)}`);
+    }
+    expect(B, `stats missing: ${b.stderr.join('')}`).toBeTruthy();
+    // the 3 spoofed pings, plus A's kernel chatter (link-local sources, multicast destinations)
+    // that used to reach B's TUN
+    expect(B!.drops['policy_mismatch']).toBeGreaterThanOrEqual(3);
+    expect(B!.rxEspPackets).toBeGreaterThanOrEqual(5);
+    expect(B!.drops['auth_failed']).toBe(0);
+  });
+
   it('ICMP frag-needed / packet-too-big: TUN MTU 1500, maxPacket 1400', async () => {
     const { cfgA, cfgB } = pairCfg('v4', {}, { mtu: 1500, maxPacket: 1400 });
     const a = startGw(NS_A, cfgA);
@@ -408,11 +438,26 @@ describe.skipIf(skip)('native data plane tunnel between two namespaces', () => {
       await b.waitFor((l) => l['ready'] === true);
       server = spawn('ip', ['netns', 'exec', NS_B, 'iperf3', '-s', '-1', '-B', ADDR.innerB.v4], { stdio: 'ignore' });
       await new Promise((r) => setTimeout(r, 700));
-      const r = sh(['ip', 'netns', 'exec', NS_A, 'iperf3', '-c', ADDR.innerB.v4, '-B', ADDR.innerA.v4, '-t', '3', '-J'], { check: false, timeoutMs: 20_000 });
-      const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second: number } } };
+      // 5 s of TCP; mid-transfer the sender's socket shows the clamped MSS: the TUN MTU (1400)
+      // would give 1360 (1348 with timestamps), the gateways clamp SYN and SYN-ACK to 1300
+      const client = spawn('ip', ['netns', 'exec', NS_A, 'iperf3', '-c', ADDR.innerB.v4, '-B', ADDR.innerA.v4, '-t', '5', '-J'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      client.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      client.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const done = new Promise<void>((res) => client.on('exit', () => res()));
+      await new Promise((r) => setTimeout(r, 2500));
+      const ssOut = sh(['ip', 'netns', 'exec', NS_A, 'ss', '-tin', 'dst', ADDR.innerB.v4], { check: false }).stdout;
+      const mss = Math.max(0, ...[...ssOut.matchAll(/\bmss:(\d+)/g)].map((m) => Number(m[1])));
+      await Promise.race([done, new Promise((r) => setTimeout(r, 15_000))]);
+      if (client.exitCode === null) client.kill('SIGKILL');
+      const j = JSON.parse(out || '{}') as { end?: { sum_received?: { bits_per_second: number; seconds: number } } };
       const bps = j.end?.sum_received?.bits_per_second ?? 0;
-      console.log(`[iperf3 through native tunnel] ${(bps / 1e6).toFixed(0)} Mbit/s`);
-      expect(bps, r.stdout.slice(0, 2000) + r.stderr).toBeGreaterThan(1e6);
+      console.log(`[iperf3 through native tunnel] ${(bps / 1e6).toFixed(0)} Mbit/s over ${j.end?.sum_received?.seconds?.toFixed(1)} s, sender MSS ${mss}`);
+      expect(bps, out.slice(0, 2000) + err).toBeGreaterThan(1e6);
+      expect(j.end?.sum_received?.seconds ?? 0).toBeGreaterThan(4.5);
+      expect(mss, ssOut).toBeGreaterThan(0);
+      expect(mss, ssOut).toBeLessThanOrEqual(1300);
     } finally {
       if (server && server.exitCode === null) server.kill('SIGKILL');
       const sa_ = await stopGw(a);

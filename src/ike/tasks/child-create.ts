@@ -121,7 +121,8 @@ export function installChild(sa: IkeSa, p: ChildParams, now: number): ChildSa {
     encap,
     lifetime,
   };
-  const specIn: SaSpec = { ...base, spi: p.spiIn, dir: 'in', encKey: inn.enc, integKey: inn.integ, replayWindow: sa.conn.replayWindow };
+  // inbound: the data plane drops decrypted packets outside the negotiated selectors (RFC 4301 §5.2)
+  const specIn: SaSpec = { ...base, spi: p.spiIn, dir: 'in', encKey: inn.enc, integKey: inn.integ, replayWindow: sa.conn.replayWindow, localTs: p.localTs, remoteTs: p.remoteTs };
   const specOut: SaSpec = { ...base, spi: p.spiOut, dir: 'out', encKey: out.enc, integKey: out.integ, replayWindow: 0 };
   sa.out.push({ kind: 'install-sa', spec: specIn });
   sa.out.push({ kind: 'install-sa', spec: specOut });
