@@ -169,6 +169,7 @@ export function parseConfig(text: string, source: string, opts: ParseOptions = {
   // ---- across connections
   checkTunnelNames(conns, add);
   checkInnerOverlaps(conns, add);
+  checkLanOverlaps(conns, add);
 
   if (issues.length > 0) fail();
   const t = top.data!;
@@ -578,6 +579,36 @@ function checkInnerOverlaps(conns: readonly Built[], add: Add): void {
           b.path,
           `inner prefix ${b.text} of connection "${conns[j]!.conn.name}" overlaps connection "${conns[i]!.conn.name}": ${list}`,
         );
+      }
+    }
+  }
+}
+
+/**
+ * The local LAN (every connection's non-catch-all local_ts) must not be reached through a
+ * tunnel: a remote prefix (tunnel route or remote_ts) overlapping it would send this site's
+ * own traffic into a tunnel, or accept packets from the peer claiming local addresses (the
+ * clouds' "CIDR conflict" rule for VPC peering).
+ */
+function checkLanOverlaps(conns: readonly Built[], add: Add): void {
+  for (const r of conns) {
+    const remote: { range: AddrRange; text: string; path: ConfigPath }[] = [
+      ...r.conn.tunnel.routes.map((t, i) => ({ range: parseRange(t)!, text: t, path: [...r.path, 'tunnel', 'routes', i] })),
+      ...r.conn.remoteTs.map((t, i) => ({ range: { family: t.family, start: t.startAddr, end: t.endAddr }, text: t.text, path: r.raw.remote_ts ? [...r.path, 'remote_ts', i] : r.path })),
+    ].filter((x) => !isFullRange(x.range));
+    const reported = new Set<string>();
+    for (const b of remote) {
+      if (reported.has(b.text)) continue;
+      for (const l of conns) {
+        const hits = l.conn.localTs.filter((t) => {
+          const range = { family: t.family, start: t.startAddr, end: t.endAddr };
+          return !isFullRange(range) && rangesOverlap(range, b.range);
+        });
+        if (hits.length === 0) continue;
+        reported.add(b.text);
+        const where = l === r ? 'its own local_ts' : `local_ts of connection "${l.conn.name}"`;
+        add(b.path, `remote prefix ${b.text} of connection "${r.conn.name}" overlaps the local network ${hits.map((t) => t.text).join(', ')} (${where})`);
+        break;
       }
     }
   }

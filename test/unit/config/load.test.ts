@@ -374,6 +374,34 @@ describe('errors name file:line: key', () => {
     ]);
   });
 
+  it('remote prefixes overlapping the local LAN (any local_ts) are rejected', () => {
+    const lines = errorsOf(`connections:
+  a:
+    local: { address: 192.0.2.1 }
+    remote: { address: 192.0.2.2 }
+    psk_file: site-b.psk
+    local_ts: [10.1.0.0/16]
+    remote_ts: [10.1.200.0/24]
+  b:
+    local: { address: 192.0.2.1 }
+    remote: { address: 192.0.2.3 }
+    psk_file: site-b.psk
+    tunnel: { routes: [10.1.5.0/24, 10.7.0.0/16] }
+`);
+    expect(lines).toEqual([
+      'x.yaml:7: connections.a.remote_ts[0]: remote prefix 10.1.200.0/24 of connection "a" overlaps the local network 10.1.0.0/16 (its own local_ts)',
+      'x.yaml:12: connections.b.tunnel.routes[0]: remote prefix 10.1.5.0/24 of connection "b" overlaps the local network 10.1.0.0/16 (local_ts of connection "a")',
+    ]);
+    // the catch-all selectors clouds use are not a LAN
+    expect(() => parse(`connections:
+  a:
+    local: { address: 192.0.2.1 }
+    remote: { address: 192.0.2.2 }
+    psk_file: site-b.psk
+    tunnel: { routes: [10.1.5.0/24] }
+`)).not.toThrow();
+  });
+
   it('duplicate tunnel names', () => {
     const lines = errorsOf(`connections:
   a:
