@@ -7,7 +7,7 @@ import type { Cipher, Integ } from '../crypto/types.js';
 import type { Backend } from '../crypto/ids.js';
 import { getCipher, getInteg } from '../crypto/registry.js';
 import { zeroize } from '../common/bytes.js';
-import type { Endpoint, SaSpec, Spi } from './port.js';
+import type { Endpoint, SaSpec, SaTrafficSelector, Spi } from './port.js';
 import type { EspCodecSa } from './packet.js';
 import { ReplayWindow } from './replay.js';
 import { OutboundSeq } from './seq.js';
@@ -39,6 +39,8 @@ export interface EspSa extends EspCodecSa {
   dead: boolean;
   /** inbound: last endpoint reported in a 'mapping' event (avoids repeating it per packet) */
   lastMapping: Endpoint | null;
+  /** inbound: negotiated selectors enforced after decryption (RFC 4301 §5.2); null = no check */
+  readonly policy: { readonly localTs: readonly SaTrafficSelector[]; readonly remoteTs: readonly SaTrafficSelector[] } | null;
 }
 
 /**
@@ -83,6 +85,7 @@ export function createEspSa(spec: SaSpec, backend?: Backend): EspSa {
     lastUsedMs: 0,
     dead: false,
     lastMapping: null,
+    policy: spec.dir === 'in' && (spec.localTs?.length || spec.remoteTs?.length) ? { localTs: spec.localTs ?? [], remoteTs: spec.remoteTs ?? [] } : null,
   };
 }
 

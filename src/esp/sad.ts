@@ -29,6 +29,7 @@ import { type EspSa, createEspSa, destroyEspSa } from './sa.js';
 import { SeqStep } from './seq.js';
 import { LifetimeHit } from './lifetime.js';
 import { NextHeader } from './trailer.js';
+import { innerPacketAllowed } from './policy.js';
 
 export interface TsSadOptions {
   clock: Clock;
@@ -237,6 +238,8 @@ export class TsSad implements SadPort {
     if (!((r.nextHeader === NextHeader.IPV4 && v === 4) || (r.nextHeader === NextHeader.IPV6 && v === 6))) {
       return this.drop(DropReason.Malformed);
     }
+    // RFC 4301 §5.2: the inner packet must match the CHILD_SA's selectors
+    if (sa.policy !== null && !innerPacketAllowed(sa.policy.localTs, sa.policy.remoteTs, inner)) return this.drop(DropReason.PolicyMismatch);
     this.account(sa, inner.length);
     this.checkMapping(sa, from);
     return { ok: true, inner, connection: sa.connection, childId: sa.childId, spi: sa.spi };

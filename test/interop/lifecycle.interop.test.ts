@@ -79,19 +79,27 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     }
   }, 40_000);
 
-  it('SIGTERM: Deletes reach strongSwan, exit code 0', async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s: Deletes reach strongSwan, TUN removed, exit code 0', async (signal) => {
     const net = twoGateways({});
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
       const { ns, outer } = net;
-      await sw.start({ ns: ns.gwB, dir: join(base, 'term-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
-      await gw.start(ns.gwA, join(base, 'term-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      await sw.start({ ns: ns.gwB, dir: join(base, `term-sw-${signal}`), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await gw.start(ns.gwA, join(base, `term-gw-${signal}`), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', tunnelAddresses: ['169.254.10.1/31', 'fd00:10::1/127'] }]);
       await sw.waitFor(upSw);
-      const code = await gw.stop();
+      await gw.waitFor(upGw, 5000);
+      const tun = exec(ns.gwA, ['ip', '-o', 'link', 'show', 'type', 'tun']).stdout;
+      expect(tun).toMatch(/ikegw/);
+      // the configured inner addresses (a BGP-style /31 and /127) are on the TUN
+      const addrs = exec(ns.gwA, ['ip', '-o', 'addr', 'show', 'dev', /: (\S+?)[:@]/.exec(tun)![1]!]).stdout;
+      expect(addrs).toMatch(/inet 169\.254\.10\.1\/31/);
+      expect(addrs).toMatch(/inet6 fd00:10::1\/127/);
+      const code = await gw.stop(signal);
       expect(code).toBe(0);
       await sw.waitFor((sas) => sas.length === 0, 3000);
       expect(gw.log()).toMatch(/stopping: deleting SAs/);
+      expect(exec(ns.gwA, ['ip', '-o', 'link', 'show', 'type', 'tun']).stdout).toBe('');
     } finally {
       await gw.stop();
       await sw.stop();

@@ -38,6 +38,8 @@ export interface IkegwConnOpts {
   extra?: string;
   /** routes into the connection's TUN (default: remoteTs) */
   routes?: string[];
+  /** inner addresses on the connection's TUN (e.g. a BGP /31) */
+  tunnelAddresses?: string[];
 }
 
 export interface StatusSa {
@@ -67,7 +69,7 @@ export class Ikegw {
     remote_ts: ${list(c.remoteTs)}
     start_action: ${c.startAction ?? 'none'}
     encap: ${c.encap ?? 'always'}
-    tunnel: { routes: ${list(c.routes ?? c.remoteTs)} }
+    tunnel: { routes: ${list(c.routes ?? c.remoteTs)}${c.tunnelAddresses ? `, addresses: ${list(c.tunnelAddresses)}` : ''} }
 ${c.extra ?? ''}
 `;
     }
@@ -128,9 +130,10 @@ ${c.extra ?? ''}
     return !!this.child && this.child.exitCode === null;
   }
 
-  async stop(): Promise<number | null> {
+  /** stop the daemon with SIGTERM (or SIGINT), SIGKILL after 5 s; returns its exit code */
+  async stop(signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<number | null> {
     if (!this.child) return null;
-    await stopChild(this.child, 5000);
+    await stopChild(this.child, 5000, signal);
     // keep the daemon's log next to its config (tests delete the directory unless IKEGW_KEEP_LOGS)
     try {
       writeFileSync(join(this.dir, 'ikegw.log'), this.out);

@@ -163,11 +163,11 @@ export function spawnIn(ns: string | null, cmd: readonly string[], opts: SpawnIn
  * Stop one child: SIGTERM, wait up to `graceMs` (default 3 s), then SIGKILL and wait for exit.
  * Safe to call on an already exited child.
  */
-export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 3000, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    child.kill('SIGTERM');
+    child.kill(signal);
   } catch {
     /* gone */
   }

@@ -7,6 +7,7 @@ import type { Endpoint, Lifetime, SaSpec } from '../../../src/esp/port.js';
 import { TsSad } from '../../../src/esp/sad.js';
 import { encapsulate } from '../../../src/esp/packet.js';
 import { SEQ_SOFT_MARGIN } from '../../../src/esp/seq.js';
+import { parseTs } from '../../../src/net/traffic-selector.js';
 
 const A: Endpoint = { address: '192.0.2.1', port: 4500 };
 const B: Endpoint = { address: '198.51.100.7', port: 4500 };
@@ -149,6 +150,19 @@ describe('TsSad data path', () => {
     const proto1 = encapsulate(sa, ipv4(), { hi: 0, lo: 3 }, undefined, undefined, 1);
     expect(rx.open(proto1, A)).toEqual({ ok: false, reason: DropReason.Malformed });
     expect(rx.stats().drops[DropReason.Dummy]).toBe(1);
+  });
+
+  it('inbound selectors (RFC 4301 §5.2): a decrypted packet outside them is dropped as policy_mismatch', () => {
+    // ipv4() is 10.1.0.1 → 10.2.0.1 UDP; the receiver's peer is 10.1.0.0/24, its LAN 10.2.0.0/24
+    const { tx, rx } = pair({}, {}, { localTs: [parseTs('10.2.0.0/24')], remoteTs: [parseTs('10.1.0.0/24')] });
+    expect(rx.open(sealOk(tx, ipv4()), A).ok).toBe(true);
+    const spoofed = ipv4();
+    spoofed[12] = 172; // source 172.1.0.1
+    const r = rx.open(sealOk(tx, spoofed), A);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toBe(DropReason.PolicyMismatch);
+    expect(rx.open(sealOk(tx, ipv6()), A).ok).toBe(false); // no IPv6 selector
+    expect(rx.stats().drops[DropReason.PolicyMismatch]).toBe(2);
   });
 
   it('seal refuses non-IP inner packets', () => {
