@@ -181,8 +181,11 @@ export interface NativeEngine {
 
 export interface NativeBinding {
   abiVersion: number;
-  /** offload: IFF_VNET_HDR + TSO/checksum offload (the engine splits / coalesces TCP super-packets) */
-  openTun(name: string, mtu: number, offload?: boolean): { fd: number; name: string };
+  /**
+   * offload: IFF_VNET_HDR + TSO/checksum offload (the engine splits / coalesces TCP super-packets);
+   * blocking: no O_NONBLOCK (the TypeScript data path reads it on libuv's thread pool)
+   */
+  openTun(name: string, mtu: number, offload?: boolean, blocking?: boolean): { fd: number; name: string };
   closeFd(fd: number): void;
   /** CLOCK_MONOTONIC in ms (the scale of querySa().lastUsedMs) */
   nowMs(): number;

@@ -102,7 +102,9 @@ Napi::Value openTunJs(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>().Utf8Value(), actual, err;
   int mtu = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   bool offload = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
-  int fd = openTun(name, mtu, &actual, &err, offload);
+  // blocking fds are for the TypeScript data path (reads on libuv's thread pool)
+  bool blocking = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+  int fd = openTun(name, mtu, &actual, &err, offload, blocking);
   if (fd < 0) throw Napi::Error::New(env, err);
   Napi::Object o = Napi::Object::New(env);
   o.Set("fd", fd);

@@ -11,12 +11,12 @@
 
 namespace ikegw {
 
-int openTun(const std::string& name, int mtu, std::string* actualName, std::string* err, bool offload) {
+int openTun(const std::string& name, int mtu, std::string* actualName, std::string* err, bool offload, bool blocking) {
   if (name.size() >= IFNAMSIZ) {
     *err = "interface name too long: " + name;
     return -1;
   }
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  int fd = open("/dev/net/tun", O_RDWR | (blocking ? 0 : O_NONBLOCK) | O_CLOEXEC);
   if (fd < 0) {
     *err = std::string("open /dev/net/tun: ") + strerror(errno);
     return -1;

@@ -170,6 +170,12 @@ export function parseConfig(text: string, source: string, opts: ParseOptions = {
   checkTunnelNames(conns, add);
   checkInnerOverlaps(conns, add);
   checkLanOverlaps(conns, add);
+  // raw ESP (IP protocol 50) needs a raw socket, which only the native data plane has
+  if (top.data?.dataplane?.backend === 'ts') {
+    for (const { conn, raw, path } of conns) {
+      if (raw.encap === 'auto') add([...path, 'encap'], `encap: auto (raw ESP without NAT) needs the native data plane; connection "${conn.name}" runs on dataplane.backend ts: use encap: always`);
+    }
+  }
 
   if (issues.length > 0) fail();
   const t = top.data!;

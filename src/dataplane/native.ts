@@ -19,7 +19,6 @@
  * SAs with `encap: false` use raw ESP (IP protocol 50) on a raw socket per address family,
  * opened by the engine when the first such SA is added (needs CAP_NET_RAW).
  */
-import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import {
   binding,
@@ -31,6 +30,7 @@ import {
   type NativeTrafficSelector,
 } from '../../native/index.js';
 import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, SaTrafficSelector, Spi } from '../esp/port.js';
+import { configureTun } from './iface.js';
 
 export { bindingAvailable as nativeDataplaneAvailable, loadError as nativeDataplaneLoadError };
 
@@ -168,8 +168,7 @@ export class NativeDataplane implements SadPort {
     this.conns.set(opts.name, { index, opts, tun: tun.name });
     this.connByIndex.set(index, opts.name);
     try {
-      for (const a of opts.addresses ?? []) ip([...(a.includes(':') ? ['-6'] : []), 'addr', 'add', a, 'dev', tun.name, ...(a.includes(':') ? ['nodad'] : [])]);
-      for (const r of opts.routes ?? []) ip([...(r.includes(':') ? ['-6'] : []), 'route', 'add', r, 'dev', tun.name]);
+      configureTun(tun.name, opts.addresses ?? [], opts.routes ?? []);
     } catch (e) {
       this.removeConnection(opts.name);
       throw e;
@@ -339,10 +338,6 @@ export class NativeDataplane implements SadPort {
   private emit(e: EspEvent): void {
     for (const h of this.eventHandlers) h(e);
   }
-}
-
-function ip(args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 /** destination address of an IPv4/IPv6 header, as text ('' if unreadable) */

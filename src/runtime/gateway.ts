@@ -13,7 +13,8 @@ import type { Logger } from '../common/log.js';
 import { IkeSaManager } from '../ike/manager.js';
 import type { Action, IkeEvent, Output } from '../ike/actions.js';
 import { UdpTransport } from '../dataplane/udp.js';
-import { NativeDataplane } from '../dataplane/native.js';
+import { NativeDataplane, nativeDataplaneAvailable, nativeDataplaneLoadError } from '../dataplane/native.js';
+import { TsDataplane } from '../dataplane/ts.js';
 import type { EspEvent } from '../esp/port.js';
 import { Scheduler } from './scheduler.js';
 import { parseAddress, rangeContains } from '../net/prefix.js';
@@ -57,6 +58,8 @@ export class Gateway {
   sad: SadPort;
   /** the native data plane when it is attached (it then owns the IKE sockets too) */
   native: NativeDataplane | undefined;
+  /** the TypeScript data plane (`dataplane.backend: ts`): TUNs here, UDP in `udp` */
+  tsdp: TsDataplane | undefined;
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
   private stopped = false;
@@ -69,6 +72,7 @@ export class Gateway {
     this.manager = new IkeSaManager(config.connections, { rng: opts.rng ?? CryptoRng, cookieThreshold: config.cookieThreshold }, this.clock.now());
     this.udp = new UdpTransport({
       ike: (buf, local, remote) => this.run(() => this.manager.handleDatagram(buf, local, remote, this.clock.now())),
+      esp: (buf, local, remote) => this.tsdp?.inbound(buf, local, remote),
       error: (err, where) => this.log.error({ where, err: err.message }, 'socket error'),
     });
     this.scheduler = new Scheduler(this.clock, (now) => this.run(() => this.manager.tick(now)));
@@ -79,16 +83,15 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    if (!this.opts.sad && this.config.dataplane.backend === 'native') {
+    const backend = this.config.dataplane.backend;
+    if (!this.opts.sad && backend === 'native') {
       if (!NativeDataplane.available) {
-        this.log.warn('native data plane not available (addon not built): running control plane only, no traffic');
+        this.log.warn({ err: nativeDataplaneLoadError }, 'native data plane not available: running control plane only, no traffic');
       } else {
         this.startNative();
         this.run(() => this.manager.start(this.clock.now()));
         return;
       }
-    } else if (!this.opts.sad) {
-      this.log.warn('dataplane.backend "ts" is not attached to the daemon yet: running control plane only, no traffic');
     }
     const seen = new Set<string>();
     for (const c of this.config.connections) {
@@ -98,7 +101,25 @@ export class Gateway {
       await this.udp.bind(c.local.address, c.local.port);
       this.log.info({ address: c.local.address, ports: [c.local.port, 4500] }, 'listening');
     }
+    if (!this.opts.sad && backend === 'ts') {
+      if (!nativeDataplaneAvailable) {
+        // the TUN is opened with an ioctl Node cannot issue; the addon's openTun does it
+        this.log.warn({ err: nativeDataplaneLoadError }, 'TypeScript data plane needs the addon to open TUN devices: running control plane only, no traffic');
+      } else {
+        this.startTs();
+      }
+    }
     this.run(() => this.manager.start(this.clock.now()));
+  }
+
+  /** The TypeScript data plane: TUNs read on the thread pool, ESP-in-UDP on this.udp's 4500 sockets. */
+  private startTs(): void {
+    const dp = new TsDataplane({ clock: this.clock, rng: this.opts.rng ?? CryptoRng, send: (d, local, remote) => this.udp.sendRaw(d, local, remote) });
+    this.addTunnels(dp, 'tunnel interface up (TypeScript data plane)');
+    dp.onEvent((ev) => this.onEspEvent(ev));
+    this.tsdp = dp;
+    this.sad = dp;
+    this.startKeepalives();
   }
 
   /** The native data plane owns UDP 500/4500 and one TUN per connection. */
@@ -115,44 +136,45 @@ export class Gateway {
     } catch (e) {
       throw new Error(`cannot bind UDP ${listen.map((l) => `${l.address}:${l.port}`).join(", ")}: ${e instanceof Error ? e.message : e} (needs root or CAP_NET_BIND_SERVICE; is another IKE daemon running?)`);
     }
+    this.addTunnels(dp, 'tunnel interface up');
+    dp.onIke((d, local, remote) => this.run(() => this.manager.handleDatagram(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), local, remote, this.clock.now())));
+    dp.onEvent((ev) => this.onEspEvent(ev));
+    this.native = dp;
+    this.startKeepalives();
+    this.sad = dp;
+    this.log.info({ sockets: dp.boundSockets() }, 'listening (native data plane)');
+  }
+
+  /** One TUN per connection, on either data plane; on failure the data plane is stopped. */
+  private addTunnels(dp: NativeDataplane | TsDataplane, msg: string): void {
     try {
       for (const c of this.config.connections) {
-        const mss = c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
+        const mss = tunnelMss(c);
         // routes attract traffic: a `trap` connection needs them while down; the others get
         // them when a CHILD_SA is up and lose them when the last one goes (failover, BGP)
         dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [], trap: c.startAction === 'trap' });
-        // no IPv6 selectors: keep the kernel's IPv6 link-local chatter (RS, MLD) out of the
-        // tunnel, where it would only be dropped, or trigger a `trap` connection
-        const v6 = [...c.localTs, ...c.remoteTs].some((t) => t.family === 6) || c.tunnel.addresses.some((a) => a.includes(':'));
-        if (!v6) {
-          try {
-            writeFileSync(`/proc/sys/net/ipv6/conf/${c.tunnel.name}/disable_ipv6`, '1');
-          } catch {
-            /* IPv6 disabled on this host already */
-          }
-        }
-        this.log.info({ connection: c.name, tun: c.tunnel.name, mtu: c.tunnel.mtu, mss, routes: c.tunnel.routes }, 'tunnel interface up');
+        quietIpv6(c);
+        this.log.info({ connection: c.name, tun: c.tunnel.name, mtu: c.tunnel.mtu, mss, routes: c.tunnel.routes }, msg);
       }
     } catch (e) {
       dp.stop();
       throw new Error(`cannot create the tunnel interfaces: ${e instanceof Error ? e.message : e} (needs CAP_NET_ADMIN and /dev/net/tun)`);
     }
-    dp.onIke((d, local, remote) => this.run(() => this.manager.handleDatagram(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), local, remote, this.clock.now())));
-    dp.onEvent((ev) => this.onEspEvent(ev));
-    this.native = dp;
-    // RFC 3948 §2.3: the side behind a NAT keeps its mapping alive with 0xFF keepalives
-    this.keepaliveTimer = setInterval(() => this.sendKeepalives(), 1000);
-    this.keepaliveTimer.unref();
-    this.sad = dp;
-    this.log.info({ sockets: dp.boundSockets() }, 'listening (native data plane)');
   }
 
   private keepaliveTimer: NodeJS.Timeout | undefined;
+
+  /** RFC 3948 §2.3: the side behind a NAT keeps its mapping alive with 0xFF keepalives */
+  private startKeepalives(): void {
+    this.keepaliveTimer = setInterval(() => this.sendKeepalives(), 1000);
+    this.keepaliveTimer.unref();
+  }
   private readonly lastKeepalive = new Map<number, number>();
   readonly keepalivesSent = { count: 0 };
 
   private sendKeepalives(): void {
-    if (!this.native || this.stopped) return;
+    const dp = this.native ?? this.tsdp;
+    if (!dp || this.stopped) return;
     const now = this.clock.now();
     for (const { ike } of this.manager.list()) {
       const c = this.config.connections.find((x) => x.name === ike.connection);
@@ -162,7 +184,7 @@ export class Gateway {
       if (now - last < c.natKeepaliveMs) continue;
       this.lastKeepalive.set(ike.ikeId, now);
       try {
-        this.native.sendKeepalive(ike.local, ike.remote);
+        dp.sendKeepalive(ike.local, ike.remote);
         this.keepalivesSent.count++;
       } catch (e) {
         this.log.debug({ err: e instanceof Error ? e.message : String(e) }, 'keepalive failed');
@@ -203,6 +225,7 @@ export class Gateway {
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     await this.udp.close();
     this.native?.stop();
+    this.tsdp?.stop();
     this.log.info('stopped');
   }
 
@@ -321,7 +344,7 @@ export class Gateway {
     const after = Math.max(0, before + delta);
     this.liveChildren.set(conn, after);
     const c = this.config.connections.find((x) => x.name === conn);
-    if (!this.native || !c || c.startAction === 'trap' || !c.tunnel.routes.length) return;
+    if ((!this.native && !this.tsdp) || !c || c.startAction === 'trap' || !c.tunnel.routes.length) return;
     if (before === 0 && after > 0) this.routes(c.tunnel.name, c.tunnel.routes, 'replace');
     else if (before > 0 && after === 0) this.routes(c.tunnel.name, c.tunnel.routes, 'del');
   }
@@ -341,8 +364,27 @@ export class Gateway {
         ...s,
         children: s.children.map((c) => ({ ...c, spiIn: hex32(c.spiIn), spiOut: hex32(c.spiOut), counters: { in: this.sad.querySa(c.spiIn), out: this.sad.querySa(c.spiOut) } })),
       })),
-      stats: { ike: this.manager.stats, udp: this.udp.counters, natKeepalivesSent: this.keepalivesSent.count, dataplane: this.native?.stats() },
+      stats: { ike: this.manager.stats, udp: this.udp.counters, natKeepalivesSent: this.keepalivesSent.count, dataplane: this.native?.stats() ?? this.tsdp?.stats() },
     };
+  }
+}
+
+/** TCP MSS clamp of a connection's tunnel: off, auto (tunnel MTU − 60) or a value */
+function tunnelMss(c: GatewayConfig['connections'][number]): number {
+  return c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
+}
+
+/**
+ * No IPv6 selectors or addresses: keep the kernel's IPv6 link-local chatter (RS, MLD) out of
+ * the tunnel, where it would only be dropped, or trigger a `trap` connection.
+ */
+function quietIpv6(c: GatewayConfig['connections'][number]): void {
+  const v6 = [...c.localTs, ...c.remoteTs].some((t) => t.family === 6) || c.tunnel.addresses.some((a) => a.includes(':'));
+  if (v6) return;
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${c.tunnel.name}/disable_ipv6`, '1');
+  } catch {
+    /* IPv6 disabled on this host already */
   }
 }
 

@@ -131,7 +131,7 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
 
   for (const [role, ike, esp] of CELLS) {
     it(`${role}: IKE ${ike}, ESP ${esp}`, async () => {
-      await cell(`${ike}-${esp}-${role}`.replace(/[^a-z0-9]/gi, '').slice(0, 40), role, ike, esp);
+      await cell(`${ike}-${esp}-${role}`.replace(/[^a-z0-9]/gi, '').slice(0, 40), role, ike, esp, { iperfS: 3 });
     }, 40_000);
   }
 

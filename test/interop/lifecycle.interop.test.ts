@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exec, ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
+import { exec, haveCommand, ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
 import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
 import { Ikegw, type StatusSa } from './lib/ikegw.js';
 
@@ -55,6 +55,104 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await net.teardown();
     }
   }, 40_000);
+
+  // dataplane.backend ts: the readable TypeScript ESP path carries the daemon's traffic
+  // (TUN read on the thread pool, TsSad seal/open, ESP-in-UDP on the IKE transport's 4500
+  // socket), against strongSwan's libipsec and against our own native path, behind NAT
+  it('dataplane.backend ts ⇄ strongSwan behind NAT: up, ping both ways, TCP', async () => {
+    const net = twoGateways({ nat: true });
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'tsdp-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwASeenByB, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'chacha20poly1305', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await gw.start(ns.gwA, join(base, 'tsdp-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['chacha20poly1305'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }], { backend: 'ts' });
+      const [g] = await gw.waitFor(upGw, 8000);
+      expect(g!.ike.natLocal).toBe(true);
+      expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane\)/);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      const srv = net.topo.spawnIn(ns.hostB, ['iperf3', '-s', '-1', '-B', net.addr.hostB.v4], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+      const r = exec(ns.hostA, ['iperf3', '-c', net.addr.hostB.v4, '-t', '2', '-J'], { timeoutMs: 20_000 });
+      srv.kill();
+      const mbps = ((JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } }).end?.sum_received?.bits_per_second ?? 0) / 1e6;
+      console.log(`[tsdp ⇄ strongSwan] iperf3 2 s: ${mbps.toFixed(0)} Mbit/s`);
+      expect(mbps, r.stderr).toBeGreaterThan(1);
+      const st = (await gw.status()) as unknown as { stats: { dataplane: { rxEspPackets: number; txEspPackets: number; drops: Record<string, number> } } };
+      expect(st.stats.dataplane.rxEspPackets).toBeGreaterThanOrEqual(4);
+      expect(st.stats.dataplane.txEspPackets).toBeGreaterThanOrEqual(4);
+      expect(st.stats.dataplane.drops['auth_failed']).toBe(0);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 60_000);
+
+  it('dataplane.backend ts ⇄ native ikegw: ping both ways, trap queue, TCP', async () => {
+    const net = twoGateways({});
+    const a = new Ikegw();
+    const b = new Ikegw();
+    try {
+      const { ns, outer } = net;
+      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'] };
+      await b.start(ns.gwB, join(base, 'tsn-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
+      await a.start(ns.gwA, join(base, 'tsn-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'trap' }], { backend: 'ts' });
+      // trap: the first echo request waits in the TS queue while IKE runs, then gets its reply
+      const first = exec(ns.hostA, ['ping', '-n', '-c', '1', '-W', '5', net.addr.hostB.v4], { timeoutMs: 10_000 });
+      expect(first.stdout + first.stderr).toMatch(/1 packets transmitted, 1 received/);
+      await a.waitFor(upGw, 5000);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      const srv = net.topo.spawnIn(ns.hostA, ['iperf3', '-s', '-1', '-B', net.addr.hostA.v4], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+      const r = exec(ns.hostB, ['iperf3', '-c', net.addr.hostA.v4, '-t', '2', '-J'], { timeoutMs: 20_000 });
+      srv.kill();
+      const mbps = ((JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } }).end?.sum_received?.bits_per_second ?? 0) / 1e6;
+      console.log(`[native → tsdp] iperf3 2 s: ${mbps.toFixed(0)} Mbit/s`);
+      expect(mbps, r.stderr).toBeGreaterThan(1);
+      const sa = (await a.status()) as unknown as { stats: { dataplane: { trapHeldPackets: number; trapSentPackets: number; drops: Record<string, number> } } };
+      expect(sa.stats.dataplane.trapHeldPackets).toBeGreaterThanOrEqual(1);
+      expect(sa.stats.dataplane.trapSentPackets).toBeGreaterThanOrEqual(1);
+      expect(sa.stats.dataplane.drops['auth_failed']).toBe(0);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await net.teardown();
+    }
+  }, 60_000);
+
+  // RFC 7296 §2.23 / RFC 3948: the NAT in front of strongSwan forgets its state and maps the
+  // peer to new ports; ikegw (responder, not behind NAT) follows on the first authenticated
+  // ESP packet from the new mapping, so traffic towards the NATed site keeps flowing
+  it.skipIf(!haveCommand('conntrack'))('NAT mapping change: ikegw follows strongSwan to its new port', async () => {
+    const net = twoGateways({ nat: true });
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns, outer, dev } = net;
+      await gw.start(ns.gwB, join(base, 'map-gw'), [{ local: outer.gwB, remote: outer.gwASeenByB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
+      await sw.start({ ns: ns.gwA, dir: join(base, 'map-sw'), conf: { name: 'gw', localAddrs: outer.gwALocal, remoteAddrs: outer.gwB, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }] } });
+      sw.initiate('net');
+      const [before] = await gw.waitFor(upGw, 8000);
+      expect(before!.ike.natRemote).toBe(true);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 2, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(1);
+      // the NAT box "reboots": new rules mapping UDP to 41000-41999, empty conntrack table
+      exec(ns.nat!, ['nft', 'flush', 'ruleset']);
+      exec(ns.nat!, ['nft', '-f', '-'], { input: ['table inet ikt_nat2 {', '  chain post {', '    type nat hook postrouting priority srcnat; policy accept;', `    oifname "${dev.natOut}" meta l4proto udp masquerade to :41000-41999`, `    oifname "${dev.natOut}" masquerade`, '  }', '}'].join('\n') });
+      exec(ns.nat!, ['conntrack', '-F']);
+      // site A talks first (ESP from the new mapping), then site B must reach site A
+      ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3, intervalS: 0.2 });
+      const [after] = await gw.waitFor((sas) => sas.length === 1 && sas[0]!.ike.remote.port >= 41000 && sas[0]!.ike.remote.port <= 41999, 5000);
+      expect(after!.ike.remote.port).not.toBe(before!.ike.remote.port);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      expect(gw.log()).toMatch(/NAT mapping changed/);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 60_000);
 
   it('encap: auto without NAT: raw ESP (IP protocol 50) between two ikegw', async () => {
     const net = twoGateways({});

@@ -402,6 +402,18 @@ describe('errors name file:line: key', () => {
 `)).not.toThrow();
   });
 
+  it('encap: auto needs the native data plane', () => {
+    const lines = errorsOf(`dataplane: { backend: ts }
+connections:
+  a:
+    local: { address: 192.0.2.1 }
+    remote: { address: 192.0.2.2 }
+    psk_file: site-b.psk
+    encap: auto
+`);
+    expect(lines).toEqual(['x.yaml:7: connections.a.encap: encap: auto (raw ESP without NAT) needs the native data plane; connection "a" runs on dataplane.backend ts: use encap: always']);
+  });
+
   it('duplicate tunnel names', () => {
     const lines = errorsOf(`connections:
   a:

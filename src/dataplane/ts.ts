@@ -1,0 +1,250 @@
+/**
+ * TsDataplane: the daemon's data plane in readable TypeScript — the fallback and oracle of
+ * the native fast path (`dataplane: { backend: ts }`). Same SadPort, same connection
+ * options, same events; one packet at a time, on node:crypto through TsSad.
+ *
+ * Pipeline (one per connection, all on the JS thread except the blocking TUN read):
+ *
+ *   outbound  TUN ─fs.read (libuv thread pool)→ MSS clamp → TsSad.seal (current SA) →
+ *             UdpTransport.sendRaw (ESP-in-UDP, port 4500)
+ *             no SA yet: `trap` connections hold up to 16 packets (≤ 3 s) and send them
+ *             when an outbound SA becomes current; others drop (no_sa) and raise `acquire`
+ *   inbound   UdpTransport (port 4500, not IKE, not keepalive) → TsSad.open (SPI → replay
+ *             check → decrypt/verify → replay commit → selector check) → MSS clamp →
+ *             fs.writeSync into the connection's TUN
+ *
+ * What the native path does and this one does not: raw ESP (IP protocol 50 needs a raw
+ * socket, which Node has not — config refuses `encap: auto` with this backend), TUN
+ * offloads, batching, ICMP too-big generation (the TUN MTU bounds what the kernel gives us;
+ * bigger packets are dropped as too_big). The TUN itself is opened by the addon's small
+ * openTun() (TUNSETIFF is an ioctl; Node cannot issue it), in blocking mode.
+ *
+ * Never throws on the packet path: every drop is counted by reason.
+ */
+import { read, writeSync } from 'node:fs';
+import { binding } from '../../native/index.js';
+import type { Clock } from '../common/clock.js';
+import type { Rng } from '../common/rng.js';
+import { DropReason } from '../common/errors.js';
+import { TsSad } from '../esp/sad.js';
+import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, Spi } from '../esp/port.js';
+import { clampMss } from '../net/mss-clamp.js';
+import { addrToString, ipDst } from '../net/ip.js';
+import type { ConnectionOptions } from './native.js';
+import { configureTun, ip } from './iface.js';
+
+export interface TsDataplaneOptions {
+  clock: Clock;
+  rng: Rng;
+  /** ESP-in-UDP out of the 4500 socket bound to `local` (UdpTransport.sendRaw) */
+  send(datagram: Uint8Array, local: Endpoint, remote: Endpoint): void;
+}
+
+export interface TsDataplaneStats {
+  tunReadPackets: number;
+  tunWritePackets: number;
+  tunWriteErrors: number;
+  tunReadErrors: number;
+  txEspPackets: number;
+  rxEspPackets: number;
+  trapHeldPackets: number;
+  trapSentPackets: number;
+  drops: Record<string, number>;
+  inboundSas: number;
+  outboundSas: number;
+}
+
+const TRAP_QUEUE = 16;
+const TRAP_MAX_AGE_MS = 3000;
+const READ_BUF = 65_536;
+
+interface Conn {
+  opts: ConnectionOptions;
+  fd: number;
+  tun: string;
+  closed: boolean;
+  buf: Buffer;
+  held: { pkt: Uint8Array; at: number }[];
+}
+
+export class TsDataplane implements SadPort {
+  readonly sad: TsSad;
+  private readonly conns = new Map<string, Conn>();
+  private handlers: ((e: EspEvent) => void)[] = [];
+  private readonly c = { tunReadPackets: 0, tunWritePackets: 0, tunWriteErrors: 0, tunReadErrors: 0, txEspPackets: 0, rxEspPackets: 0, trapHeldPackets: 0, trapSentPackets: 0, tooBig: 0 };
+
+  constructor(private readonly o: TsDataplaneOptions) {
+    this.sad = new TsSad({ clock: o.clock, rng: o.rng });
+  }
+
+  // ───────────────────────────── connections ─────────────────────────────
+
+  addConnection(opts: ConnectionOptions): void {
+    if (this.conns.has(opts.name)) throw new Error(`connection ${opts.name} exists`);
+    const tun = binding().openTun(opts.tunName, opts.mtu, false, true);
+    const c: Conn = { opts, fd: tun.fd, tun: tun.name, closed: false, buf: Buffer.allocUnsafe(READ_BUF), held: [] };
+    this.conns.set(opts.name, c);
+    try {
+      configureTun(tun.name, opts.addresses ?? [], opts.routes ?? []);
+    } catch (e) {
+      this.removeConnection(opts.name);
+      throw e;
+    }
+    this.readLoop(c);
+  }
+
+  /** Close the TUN. Deleting the link wakes the thread-pool read blocked on it. */
+  removeConnection(name: string): void {
+    const c = this.conns.get(name);
+    if (!c) return;
+    this.conns.delete(name);
+    c.closed = true;
+    try {
+      ip(['link', 'del', 'dev', c.tun]);
+    } catch {
+      /* already gone */
+    }
+    binding().closeFd(c.fd);
+  }
+
+  tunName(name: string): string | undefined {
+    return this.conns.get(name)?.tun;
+  }
+
+  stop(): void {
+    for (const name of [...this.conns.keys()]) this.removeConnection(name);
+  }
+
+  // ─────────────────────────────── SadPort ───────────────────────────────
+
+  addSa(spec: SaSpec): void {
+    if (!this.conns.has(spec.connection)) throw new Error(`addSa: unknown connection ${spec.connection}`);
+    if (spec.dir === 'out' && !spec.encap) throw new Error('the TypeScript data path sends ESP-in-UDP only (raw ESP needs the native backend)');
+    this.sad.addSa(spec);
+    if (spec.dir === 'out') this.flushHeld(spec.connection);
+  }
+
+  activateOutbound(connection: string, spi: Spi): void {
+    this.sad.activateOutbound(connection, spi);
+    this.flushHeld(connection);
+  }
+
+  updateSa(spi: Spi, u: { remote?: Endpoint; encap?: boolean }): void {
+    this.sad.updateSa(spi, u);
+  }
+
+  delSa(spi: Spi): void {
+    this.sad.delSa(spi);
+  }
+
+  querySa(spi: Spi): SaCounters | undefined {
+    return this.sad.querySa(spi);
+  }
+
+  // ──────────────────────────────── packets ────────────────────────────────
+
+  /** One ESP-in-UDP datagram from the 4500 socket (non-ESP marker and keepalives already removed). */
+  inbound(esp: Uint8Array, _local: Endpoint, remote: Endpoint): void {
+    const r = this.sad.open(esp, remote);
+    this.drainEvents(undefined);
+    if (!r.ok) return;
+    this.c.rxEspPackets++;
+    const conn = this.conns.get(r.connection);
+    if (!conn || conn.closed) return;
+    if (conn.opts.mssClamp > 0) clampMss(r.inner, conn.opts.mssClamp);
+    try {
+      writeSync(conn.fd, r.inner);
+      this.c.tunWritePackets++;
+    } catch {
+      this.c.tunWriteErrors++;
+    }
+  }
+
+  /** RFC 3948 §2.3 NAT keepalive: one 0xFF octet from port 4500. */
+  sendKeepalive(local: Endpoint, remote: Endpoint): void {
+    this.o.send(new Uint8Array([0xff]), local, remote);
+  }
+
+  onEvent(cb: (e: EspEvent) => void): () => void {
+    this.handlers.push(cb);
+    return () => {
+      this.handlers = this.handlers.filter((h) => h !== cb);
+    };
+  }
+
+  stats(): TsDataplaneStats {
+    const s = this.sad.stats();
+    const { tooBig, ...c } = this.c;
+    return { ...c, drops: { ...s.drops, too_big: (s.drops[DropReason.TooBig] ?? 0) + tooBig }, inboundSas: s.inboundSas, outboundSas: s.outboundSas };
+  }
+
+  private readLoop(c: Conn): void {
+    read(c.fd, c.buf, 0, READ_BUF, null, (err, n) => {
+      if (c.closed) return;
+      if (err) {
+        // EBADF/EFAULT after removeConnection; anything else: count, retry after a pause
+        this.c.tunReadErrors++;
+        setTimeout(() => this.readLoop(c), 100).unref();
+        return;
+      }
+      if (n > 0) {
+        this.c.tunReadPackets++;
+        // seal copies into a new datagram; held packets need their own copy
+        this.outbound(c, c.buf.subarray(0, n));
+      }
+      this.readLoop(c);
+    });
+  }
+
+  private outbound(c: Conn, pkt: Uint8Array): void {
+    const limit = c.opts.maxPacket ?? c.opts.mtu;
+    if (pkt.length > limit) {
+      this.c.tooBig++;
+      return;
+    }
+    if (c.opts.mssClamp > 0) clampMss(pkt, c.opts.mssClamp);
+    const r = this.sad.seal(c.opts.name, pkt);
+    this.drainEvents(pkt);
+    if (r.ok) {
+      this.o.send(r.datagram, r.local, r.remote);
+      this.c.txEspPackets++;
+      return;
+    }
+    if (r.reason === DropReason.NoSa && c.opts.trap) {
+      const now = this.o.clock.now();
+      if (c.held.length >= TRAP_QUEUE) c.held.shift();
+      c.held.push({ pkt: Uint8Array.from(pkt), at: now });
+      this.c.trapHeldPackets++;
+    }
+  }
+
+  /** a trap connection got its outbound SA: send what waited (≤ 3 s old), oldest first */
+  private flushHeld(connection: string): void {
+    const c = this.conns.get(connection);
+    if (!c || c.held.length === 0 || this.sad.currentOutbound(connection) === undefined) return;
+    const now = this.o.clock.now();
+    const held = c.held;
+    c.held = [];
+    for (const h of held) {
+      if (now - h.at > TRAP_MAX_AGE_MS) continue;
+      const r = this.sad.seal(connection, h.pkt);
+      if (!r.ok) continue;
+      this.o.send(r.datagram, r.local, r.remote);
+      this.c.txEspPackets++;
+      this.c.trapSentPackets++;
+    }
+    this.drainEvents(undefined);
+  }
+
+  /** hand TsSad's queued events to the gateway; an acquire names the packet's destination */
+  private drainEvents(pkt: Uint8Array | undefined): void {
+    for (const e of this.sad.drainEvents()) {
+      let ev = e;
+      if (e.kind === 'acquire' && pkt) {
+        const d = ipDst(pkt);
+        if (d) ev = { ...e, dst: addrToString(d) };
+      }
+      for (const h of this.handlers) h(ev);
+    }
+  }
+}
