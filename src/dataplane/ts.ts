@@ -65,6 +65,7 @@ interface Conn {
   closed: boolean;
   buf: Buffer;
   held: { pkt: Uint8Array; at: number }[];
+  lastAcquire: number | undefined;
 }
 
 export class TsDataplane implements SadPort {
@@ -82,7 +83,7 @@ export class TsDataplane implements SadPort {
   addConnection(opts: ConnectionOptions): void {
     if (this.conns.has(opts.name)) throw new Error(`connection ${opts.name} exists`);
     const tun = binding().openTun(opts.tunName, opts.mtu, false, true);
-    const c: Conn = { opts, fd: tun.fd, tun: tun.name, closed: false, buf: Buffer.allocUnsafe(READ_BUF), held: [] };
+    const c: Conn = { opts, fd: tun.fd, tun: tun.name, closed: false, buf: Buffer.allocUnsafe(READ_BUF), held: [], lastAcquire: undefined };
     this.conns.set(opts.name, c);
     try {
       configureTun(tun.name, opts.addresses ?? [], opts.routes ?? []);
@@ -146,7 +147,7 @@ export class TsDataplane implements SadPort {
   /** One ESP-in-UDP datagram from the 4500 socket (non-ESP marker and keepalives already removed). */
   inbound(esp: Uint8Array, _local: Endpoint, remote: Endpoint): void {
     const r = this.sad.open(esp, remote);
-    this.drainEvents(undefined);
+    this.drainEvents();
     if (!r.ok) return;
     this.c.rxEspPackets++;
     const conn = this.conns.get(r.connection);
@@ -204,14 +205,24 @@ export class TsDataplane implements SadPort {
     }
     if (c.opts.mssClamp > 0) clampMss(pkt, c.opts.mssClamp);
     const r = this.sad.seal(c.opts.name, pkt);
-    this.drainEvents(pkt);
+    this.drainEvents();
     if (r.ok) {
       this.o.send(r.datagram, r.local, r.remote);
       this.c.txEspPackets++;
       return;
     }
-    if (r.reason === DropReason.NoSa && c.opts.trap) {
-      const now = this.o.clock.now();
+    if (r.reason !== DropReason.NoSa || isNoise(pkt)) return;
+    // no SA: report the first real packet (not the kernel's multicast / link-local chatter)
+    // at most once a second with its destination, so the gateway can match selectors; a
+    // trap connection also holds it until the SA is up
+    const now = this.o.clock.now();
+    if (c.lastAcquire === undefined || now - c.lastAcquire >= 1000) {
+      c.lastAcquire = now;
+      const d = ipDst(pkt);
+      this.emit({ kind: 'acquire', connection: c.opts.name, ...(d ? { dst: addrToString(d) } : {}) });
+    }
+    if (c.opts.trap) {
+      while (c.held.length > 0 && now - c.held[0]!.at > TRAP_MAX_AGE_MS) c.held.shift();
       if (c.held.length >= TRAP_QUEUE) c.held.shift();
       c.held.push({ pkt: Uint8Array.from(pkt), at: now });
       this.c.trapHeldPackets++;
@@ -233,18 +244,23 @@ export class TsDataplane implements SadPort {
       this.c.txEspPackets++;
       this.c.trapSentPackets++;
     }
-    this.drainEvents(undefined);
+    this.drainEvents();
   }
 
-  /** hand TsSad's queued events to the gateway; an acquire names the packet's destination */
-  private drainEvents(pkt: Uint8Array | undefined): void {
-    for (const e of this.sad.drainEvents()) {
-      let ev = e;
-      if (e.kind === 'acquire' && pkt) {
-        const d = ipDst(pkt);
-        if (d) ev = { ...e, dst: addrToString(d) };
-      }
-      for (const h of this.handlers) h(ev);
-    }
+  /** hand TsSad's queued events to the gateway (its own once-per-gap acquire is replaced by ours) */
+  private drainEvents(): void {
+    for (const e of this.sad.drainEvents()) if (e.kind !== 'acquire') this.emit(e);
   }
+
+  private emit(e: EspEvent): void {
+    for (const h of this.handlers) h(e);
+  }
+}
+
+/** multicast, broadcast and IPv6 link-local destinations: the kernel's own chatter on the TUN */
+function isNoise(p: Uint8Array): boolean {
+  const v = p.length > 0 ? p[0]! >>> 4 : 0;
+  if (v === 4 && p.length >= 20) return p[16]! >= 224;
+  if (v === 6 && p.length >= 40) return p[24] === 0xff || (p[24] === 0xfe && (p[25]! & 0xc0) === 0x80);
+  return true;
 }
