@@ -141,14 +141,14 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
     expect(g.children[0]!.localTs[0]).toContain(':');
   }, 40_000);
 
-  it('inner IPv4 over IPv6 outer', async () => {
-    const { g } = await cell('in4out6', 'strongswan-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { v6: true, inner: 'v4' });
+  it('inner IPv4 over IPv6 outer, with iperf3', async () => {
+    const { g } = await cell('in4out6', 'strongswan-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { v6: true, inner: 'v4', iperfS: 3 });
     expect(g.ike.local.address).toContain(':');
     expect(g.children[0]!.localTs[0]).not.toContain(':');
   }, 40_000);
 
   it('ikegw behind a NAT initiates: NAT detected on both sides, IKE_AUTH on 4500', async () => {
-    const { s, g } = await cell('nat1', 'ikegw-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { nat: true });
+    const { s, g } = await cell('nat1', 'ikegw-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { nat: true, iperfS: 3 });
     expect(g.ike.natLocal).toBe(true);
     expect(g.ike.local.port).toBe(4500);
     expect(g.ike.remote.port).toBe(4500);
@@ -170,7 +170,7 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
   }, 40_000);
 
   it('strongSwan behind a NAT initiates to ikegw: ikegw sees the peer behind NAT', async () => {
-    const { s, g } = await cell('nat2', 'strongswan-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { nat: true, swOnA: true });
+    const { s, g } = await cell('nat2', 'strongswan-initiates', 'aes256gcm16-prfsha256-x25519', 'aes256gcm16', { nat: true, swOnA: true, iperfS: 3 });
     expect(g.ike.natRemote).toBe(true);
     expect(g.ike.local.port).toBe(4500);
     expect(s.natLocal).toBe(true);

@@ -5,6 +5,7 @@
  *  - peer restart: strongSwan killed hard and started again initiates with INITIAL_CONTACT;
  *    ikegw drops the stale SAs and carries traffic on the new ones.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,23 @@ const gate = requireInterop('ikegw lifecycle interop', { strongswan: true });
 const PSK = 'lifecycle-secret-0123456789';
 const upGw = (sas: StatusSa[]) => sas.length === 1 && sas[0]!.ike.state === 'established' && sas[0]!.children.length === 1;
 const upSw = (sas: ParsedSa[]) => sas.length === 1 && sas[0]!.state === 'ESTABLISHED' && sas[0]!.children.some((c) => c.state === 'INSTALLED');
+
+/** iperf3 TCP from hostA to hostB (or the reverse) for `seconds`; Mbit/s received (0 on failure, printed) */
+function iperfMbps(net: TwoGateways, seconds: number, label = 'iperf3', dir: 'A→B' | 'B→A' = 'A→B'): number {
+  const [client, server, addr] = dir === 'A→B' ? [net.ns.hostA, net.ns.hostB, net.addr.hostB.v4] : [net.ns.hostB, net.ns.hostA, net.addr.hostA.v4];
+  const srv = net.topo.spawnIn(server, ['iperf3', '-s', '-1', '-B', addr], { stdio: 'ignore' });
+  spawnSync('sleep', ['0.3']);
+  const r = exec(client, ['iperf3', '-c', addr, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 15) * 1000, check: false });
+  srv.kill();
+  let mbps = 0;
+  try {
+    mbps = ((JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } }).end?.sum_received?.bits_per_second ?? 0) / 1e6;
+  } catch {
+    /* no JSON: 0 */
+  }
+  console.log(`[${label}] ${dir} ${seconds} s: ${mbps.toFixed(0)} Mbit/s${mbps ? '' : ` (${r.stderr.slice(0, 200)})`}`);
+  return mbps;
+}
 
 describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
   let base = '';
@@ -42,6 +60,7 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       expect(gb!.ike.natRemote).toBe(true);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3 }).received).toBeGreaterThanOrEqual(2);
+      expect(iperfMbps(net, 3)).toBeGreaterThan(10);
       // RFC 3948 §2.3: the side behind the NAT sends keepalives (nat_keepalive: 1s here)
       await new Promise((r) => setTimeout(r, 2500));
       const sa = (await a.status()) as unknown as { stats: { natKeepalivesSent: number } };
@@ -72,13 +91,7 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane\)/);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
-      const srv = net.topo.spawnIn(ns.hostB, ['iperf3', '-s', '-1', '-B', net.addr.hostB.v4], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 300));
-      const r = exec(ns.hostA, ['iperf3', '-c', net.addr.hostB.v4, '-t', '2', '-J'], { timeoutMs: 20_000 });
-      srv.kill();
-      const mbps = ((JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } }).end?.sum_received?.bits_per_second ?? 0) / 1e6;
-      console.log(`[tsdp ⇄ strongSwan] iperf3 2 s: ${mbps.toFixed(0)} Mbit/s`);
-      expect(mbps, r.stderr).toBeGreaterThan(1);
+      expect(iperfMbps(net, 2, 'tsdp ⇄ strongSwan')).toBeGreaterThan(1);
       const st = (await gw.status()) as unknown as { stats: { dataplane: { rxEspPackets: number; txEspPackets: number; drops: Record<string, number> } } };
       expect(st.stats.dataplane.rxEspPackets).toBeGreaterThanOrEqual(4);
       expect(st.stats.dataplane.txEspPackets).toBeGreaterThanOrEqual(4);
@@ -104,13 +117,7 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       expect(first.stdout + first.stderr).toMatch(/1 packets transmitted, 1 received/);
       await a.waitFor(upGw, 5000);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
-      const srv = net.topo.spawnIn(ns.hostA, ['iperf3', '-s', '-1', '-B', net.addr.hostA.v4], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 300));
-      const r = exec(ns.hostB, ['iperf3', '-c', net.addr.hostA.v4, '-t', '2', '-J'], { timeoutMs: 20_000 });
-      srv.kill();
-      const mbps = ((JSON.parse(r.stdout || '{}') as { end?: { sum_received?: { bits_per_second?: number } } }).end?.sum_received?.bits_per_second ?? 0) / 1e6;
-      console.log(`[native → tsdp] iperf3 2 s: ${mbps.toFixed(0)} Mbit/s`);
-      expect(mbps, r.stderr).toBeGreaterThan(1);
+      expect(iperfMbps(net, 2, 'native → tsdp', 'B→A')).toBeGreaterThan(1);
       const sa = (await a.status()) as unknown as { stats: { dataplane: { trapHeldPackets: number; trapSentPackets: number; drops: Record<string, number> } } };
       expect(sa.stats.dataplane.trapHeldPackets).toBeGreaterThanOrEqual(1);
       expect(sa.stats.dataplane.trapSentPackets).toBeGreaterThanOrEqual(1);
