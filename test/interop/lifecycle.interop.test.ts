@@ -1,9 +1,11 @@
 /**
- * Daemon lifecycle against real peers in namespaces:
- *  - ikegw ⇄ ikegw: tunnel up, traffic both ways;
- *  - SIGTERM: ikegw sends Deletes (strongSwan drops the SAs) and exits 0;
- *  - peer restart: strongSwan killed hard and started again initiates with INITIAL_CONTACT;
- *    ikegw drops the stale SAs and carries traffic on the new ones.
+ * Daemon lifecycle against real peers in namespaces (strongSwan 5.9.8 kernel-libipsec, and
+ * ikegw itself): ikegw ⇄ ikegw behind NAT with keepalives; the TypeScript data plane against
+ * both; NAT mapping change (RFC 7296 §2.23); raw ESP with encap auto; SIGTERM/SIGINT (Deletes,
+ * TUN and its inner addresses removed, exit 0); peer restart with INITIAL_CONTACT; unsolicited
+ * INFORMATIONALs; trap (first packet answered); routes following the tunnel; simultaneous
+ * initiation; DPD with the WAN blocked and with strongSwan killed. gwA()/gwB()/swA()/swB()
+ * build the standard connection of each side; tests override only what they are about.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,13 +13,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, haveCommand, ping, requireInterop, twoGateways, type TwoGateways } from './lib/netns.js';
-import { StrongSwan, type ParsedSa } from './lib/strongswan.js';
-import { Ikegw, type StatusSa } from './lib/ikegw.js';
+import { StrongSwan, type ParsedSa, type SwanctlChildOpts, type SwanctlConnOpts } from './lib/strongswan.js';
+import { Ikegw, type IkegwConnOpts, type StatusSa } from './lib/ikegw.js';
 
 const gate = requireInterop('ikegw lifecycle interop', { strongswan: true });
 const PSK = 'lifecycle-secret-0123456789';
 const upGw = (sas: StatusSa[]) => sas.length === 1 && sas[0]!.ike.state === 'established' && sas[0]!.children.length === 1;
 const upSw = (sas: ParsedSa[]) => sas.length === 1 && sas[0]!.state === 'ESTABLISHED' && sas[0]!.children.some((c) => c.state === 'INSTALLED');
+
+const IKE = 'aes256gcm16-prfsha256-x25519';
+type Net = Pick<TwoGateways, 'outer' | 'net'>;
+/** ikegw on gwA towards gwB: lanA ⇄ lanB (IPv4), IKE x25519, ESP aes256gcm16; `o` overrides */
+function gwA(net: Net, o: Partial<IkegwConnOpts> = {}): IkegwConnOpts {
+  return { local: net.outer.gwALocal, remote: net.outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, ike: [IKE], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], ...o };
+}
+/** ikegw on gwB towards gwA as gwB sees it (the NAT's address when there is one) */
+function gwB(net: Net, o: Partial<IkegwConnOpts> = {}): IkegwConnOpts {
+  return { local: net.outer.gwB, remote: net.outer.gwASeenByB, localId: 'b.test', remoteId: 'a.test', psk: PSK, ike: [IKE], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4], ...o };
+}
+/** strongSwan on gwB towards gwA, CHILD_SA 'net' lanB ⇄ lanA; `o` / `child` override */
+function swB(net: Net, o: Partial<SwanctlConnOpts> = {}, child: Partial<SwanctlChildOpts> = {}): SwanctlConnOpts {
+  return { name: 'gw', localAddrs: net.outer.gwB, remoteAddrs: net.outer.gwASeenByB, localId: 'b.test', remoteId: 'a.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4], ...child }], ...o };
+}
+/** strongSwan on gwA (behind the NAT when there is one) towards gwB */
+function swA(net: Net): SwanctlConnOpts {
+  return { name: 'gw', localAddrs: net.outer.gwALocal, remoteAddrs: net.outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }] };
+}
 
 /** iperf3 TCP from hostA to hostB (or the reverse) for `seconds`; Mbit/s received (0 on failure, printed) */
 function iperfMbps(net: TwoGateways, seconds: number, label = 'iperf3', dir: 'A→B' | 'B→A' = 'A→B'): number {
@@ -50,9 +71,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const a = new Ikegw();
     const b = new Ikegw();
     try {
-      const { ns, outer } = net;
-      await b.start(ns.gwB, join(base, 'gg-b'), [{ local: outer.gwB, remote: outer.gwASeenByB, localId: 'b.test', remoteId: 'a.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
-      await a.start(ns.gwA, join(base, 'gg-a'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    nat_keepalive: 1s' }]);
+      const { ns } = net;
+      await b.start(ns.gwB, join(base, 'gg-b'), [gwB(net)]);
+      await a.start(ns.gwA, join(base, 'gg-a'), [gwA(net, { startAction: 'start', extra: '    nat_keepalive: 1s' })]);
       const [ga] = await a.waitFor(upGw);
       const [gb] = await b.waitFor(upGw);
       expect(ga!.children[0]!.spiOut).toBe(gb!.children[0]!.spiIn);
@@ -83,9 +104,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      await sw.start({ ns: ns.gwB, dir: join(base, 'tsdp-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwASeenByB, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'chacha20poly1305', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
-      await gw.start(ns.gwA, join(base, 'tsdp-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['chacha20poly1305'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }], { backend: 'ts' });
+      const { ns } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'tsdp-sw'), conf: swB(net, {}, { espProposals: 'chacha20poly1305' }) });
+      await gw.start(ns.gwA, join(base, 'tsdp-gw'), [gwA(net, { esp: ['chacha20poly1305'], startAction: 'start' })], { backend: 'ts' });
       const [g] = await gw.waitFor(upGw, 8000);
       expect(g!.ike.natLocal).toBe(true);
       expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane\)/);
@@ -108,10 +129,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const a = new Ikegw();
     const b = new Ikegw();
     try {
-      const { ns, outer } = net;
-      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'] };
-      await b.start(ns.gwB, join(base, 'tsn-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
-      await a.start(ns.gwA, join(base, 'tsn-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'trap' }], { backend: 'ts' });
+      const { ns } = net;
+      await b.start(ns.gwB, join(base, 'tsn-b'), [gwB(net)]);
+      await a.start(ns.gwA, join(base, 'tsn-a'), [gwA(net, { startAction: 'trap' })], { backend: 'ts' });
       // trap: the first echo request waits in the TS queue while IKE runs, then gets its reply
       const first = exec(ns.hostA, ['ping', '-n', '-c', '1', '-W', '5', net.addr.hostB.v4], { timeoutMs: 10_000 });
       expect(first.stdout + first.stderr).toMatch(/1 packets transmitted, 1 received/);
@@ -137,9 +157,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer, dev } = net;
-      await gw.start(ns.gwB, join(base, 'map-gw'), [{ local: outer.gwB, remote: outer.gwASeenByB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
-      await sw.start({ ns: ns.gwA, dir: join(base, 'map-sw'), conf: { name: 'gw', localAddrs: outer.gwALocal, remoteAddrs: outer.gwB, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }] } });
+      const { ns, dev } = net;
+      await gw.start(ns.gwB, join(base, 'map-gw'), [gwB(net)]);
+      await sw.start({ ns: ns.gwA, dir: join(base, 'map-sw'), conf: swA(net) });
       sw.initiate('net');
       const [before] = await gw.waitFor(upGw, 8000);
       expect(before!.ike.natRemote).toBe(true);
@@ -166,10 +186,10 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const a = new Ikegw();
     const b = new Ikegw();
     try {
-      const { ns, outer } = net;
-      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], encap: 'auto' as const };
-      await b.start(ns.gwB, join(base, 'raw-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]);
-      await a.start(ns.gwA, join(base, 'raw-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start' }]);
+      const { ns } = net;
+      const common = { encap: 'auto' as const };
+      await b.start(ns.gwB, join(base, 'raw-b'), [gwB(net, common)]);
+      await a.start(ns.gwA, join(base, 'raw-a'), [gwA(net, { ...common, startAction: 'start' })]);
       const [ga] = await a.waitFor(upGw);
       expect(ga!.children[0]!.encap).toBe(false);
       expect(ga!.ike.local.port).toBe(500);
@@ -189,9 +209,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      await sw.start({ ns: ns.gwB, dir: join(base, `term-sw-${signal}`), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
-      await gw.start(ns.gwA, join(base, `term-gw-${signal}`), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', tunnelAddresses: ['169.254.10.1/31', 'fd00:10::1/127'] }]);
+      const { ns } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, `term-sw-${signal}`), conf: swB(net) });
+      await gw.start(ns.gwA, join(base, `term-gw-${signal}`), [gwA(net, { startAction: 'start', tunnelAddresses: ['169.254.10.1/31', 'fd00:10::1/127'] })]);
       await sw.waitFor(upSw);
       await gw.waitFor(upGw, 5000);
       const tun = exec(ns.gwA, ['ip', '-o', 'link', 'show', 'type', 'tun']).stdout;
@@ -218,9 +238,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const sw1 = new StrongSwan();
     const sw2 = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      const conf = { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] };
-      await gw.start(ns.gwA, join(base, 'rs-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
+      const { ns } = net;
+      const conf = swB(net);
+      await gw.start(ns.gwA, join(base, 'rs-gw'), [gwA(net)]);
       await sw1.start({ ns: ns.gwB, dir: join(base, 'rs-sw1'), conf });
       sw1.initiate('net');
       const [first] = await gw.waitFor(upGw);
@@ -247,9 +267,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      await gw.start(ns.gwA, join(base, 'dpd-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
-      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, dpdDelay: '1s', children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      const { ns } = net;
+      await gw.start(ns.gwA, join(base, 'dpd-gw'), [gwA(net)]);
+      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd-sw'), conf: swB(net, { dpdDelay: '1s' }) });
       sw.initiate('net');
       const [first] = await gw.waitFor(upGw);
       await new Promise((r) => setTimeout(r, 4500));
@@ -273,9 +293,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      await sw.start({ ns: ns.gwB, dir: join(base, 'trap-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
-      await gw.start(ns.gwA, join(base, 'trap-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'trap' }]);
+      const { ns } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'trap-sw'), conf: swB(net) });
+      await gw.start(ns.gwA, join(base, 'trap-gw'), [gwA(net, { startAction: 'trap' })]);
       expect((await gw.status()).sas).toHaveLength(0);
       // the very first packet triggers the acquire, waits in the trap queue while IKE runs and
       // is sent once the CHILD_SA is installed: a single echo request gets its reply
@@ -295,10 +315,10 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const gw = new Ikegw();
     const sw = new StrongSwan();
     try {
-      const { ns, outer } = net;
+      const { ns } = net;
       const route = () => exec(ns.gwA, ['ip', 'route', 'show', net.net.lanB.v4]).stdout.trim();
-      await sw.start({ ns: ns.gwB, dir: join(base, 'rt-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
-      await gw.start(ns.gwA, join(base, 'rt-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]);
+      await sw.start({ ns: ns.gwB, dir: join(base, 'rt-sw'), conf: swB(net) });
+      await gw.start(ns.gwA, join(base, 'rt-gw'), [gwA(net)]);
       expect(route()).toBe('');
       await gw.ctl({ cmd: 'up', name: 'gw' });
       await gw.waitFor(upGw);
@@ -319,11 +339,11 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const a = new Ikegw();
     const b = new Ikegw();
     try {
-      const { ns, outer } = net;
-      const common = { psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], startAction: 'start' as const };
+      const { ns } = net;
+      const common = { startAction: 'start' as const };
       await Promise.all([
-        a.start(ns.gwA, join(base, 'sim-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.test', remoteId: 'b.test', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }]),
-        b.start(ns.gwB, join(base, 'sim-b'), [{ ...common, local: outer.gwB, remote: outer.gwALocal, localId: 'b.test', remoteId: 'a.test', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }]),
+        a.start(ns.gwA, join(base, 'sim-a'), [gwA(net, common)]),
+        b.start(ns.gwB, join(base, 'sim-b'), [gwB(net, common)]),
       ]);
       // both ends settle on the same single IKE SA (a duplicate may exist for a moment)
       let ga: StatusSa | undefined, gb: StatusSa | undefined;
@@ -353,9 +373,9 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const sw = new StrongSwan();
     try {
       const { ns, outer } = net;
-      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd2-sw'), conf: { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] } });
+      await sw.start({ ns: ns.gwB, dir: join(base, 'dpd2-sw'), conf: swB(net) });
       // liveness after 2 s of silence, then 1 s × 1.5^n, 2 retransmissions: dead ≈ 2 + 1 + 1.5 + 2.25 s later
-      await gw.start(ns.gwA, join(base, 'dpd2-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' }]);
+      await gw.start(ns.gwA, join(base, 'dpd2-gw'), [gwA(net, { startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' })]);
       await gw.waitFor(upGw);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 2, timeoutS: 3 }).received).toBeGreaterThanOrEqual(1);
       const nft = (script: string) => exec(ns.gwA, ['nft', '-f', '-'], { input: script, check: true });
@@ -387,10 +407,10 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
     const sw1 = new StrongSwan();
     const sw2 = new StrongSwan();
     try {
-      const { ns, outer } = net;
-      const conf = { name: 'gw', localAddrs: outer.gwB, remoteAddrs: outer.gwALocal, localId: 'swan.test', remoteId: 'ikegw.test', psk: PSK, children: [{ name: 'net', espProposals: 'aes256gcm16', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }] };
+      const { ns } = net;
+      const conf = swB(net);
       await sw1.start({ ns: ns.gwB, dir: join(base, 'kill-sw1'), conf });
-      await gw.start(ns.gwA, join(base, 'kill-gw'), [{ local: outer.gwALocal, remote: outer.gwB, localId: 'ikegw.test', remoteId: 'swan.test', psk: PSK, ike: ['aes256gcm16-prfsha256-x25519'], esp: ['aes256gcm16'], localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4], startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' }]);
+      await gw.start(ns.gwA, join(base, 'kill-gw'), [gwA(net, { startAction: 'start', extra: '    retransmit: { timeout: 1s, base: 1.5, tries: 2 }\n    dpd: { delay: 2s, action: restart }' })]);
       await gw.waitFor(upGw);
       process.kill(sw1.pid!, 'SIGKILL');
       await sw1.stop();
