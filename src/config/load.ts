@@ -545,29 +545,25 @@ function checkTunnelNames(conns: readonly Built[], add: Add): void {
   }
 }
 
+type PrefixItem = { range: AddrRange; text: string; path: ConfigPath };
+const tsRange = (t: { family: 4 | 6; startAddr: Uint8Array; endAddr: Uint8Array }): AddrRange => ({ family: t.family, start: t.startAddr, end: t.endAddr });
+
+/** What a connection sends into its tunnel: its routes and remote_ts, minus the catch-alls. */
+function remotePrefixes({ conn, raw, path }: Built): PrefixItem[] {
+  return [
+    ...conn.tunnel.routes.map((r, i) => ({ range: parseRange(r)!, text: r, path: [...path, 'tunnel', 'routes', i] })),
+    // defaulted selectors have no node of their own; point at the connection
+    ...conn.remoteTs.map((t, i) => ({ range: tsRange(t), text: t.text, path: raw.remote_ts ? [...path, 'remote_ts', i] : path })),
+  ].filter((x) => !isFullRange(x.range));
+}
+
 /**
  * Inner prefixes (tunnel routes and remote_ts) of two connections must not overlap: the
  * SPD and the routing table could not tell which tunnel a packet belongs to. The catch-all
  * 0.0.0.0/0 and ::/0 are exempt (route-based setups pick the tunnel by route).
  */
 function checkInnerOverlaps(conns: readonly Built[], add: Add): void {
-  type Item = { range: AddrRange; text: string; path: ConfigPath };
-  const itemsOf = ({ conn, raw, path }: Built): Item[] => {
-    const items: Item[] = [];
-    conn.tunnel.routes.forEach((r, i) => {
-      items.push({ range: parseRange(r)!, text: r, path: [...path, 'tunnel', 'routes', i] });
-    });
-    conn.remoteTs.forEach((t, i) => {
-      items.push({
-        range: { family: t.family, start: t.startAddr, end: t.endAddr },
-        text: t.text,
-        // defaulted selectors have no node of their own; point at the connection
-        path: raw.remote_ts ? [...path, 'remote_ts', i] : path,
-      });
-    });
-    return items.filter((x) => !isFullRange(x.range));
-  };
-  const all = conns.map(itemsOf);
+  const all = conns.map(remotePrefixes);
   for (let j = 1; j < conns.length; j++) {
     for (let i = 0; i < j; i++) {
       const reported = new Set<string>();
@@ -598,18 +594,11 @@ function checkInnerOverlaps(conns: readonly Built[], add: Add): void {
  */
 function checkLanOverlaps(conns: readonly Built[], add: Add): void {
   for (const r of conns) {
-    const remote: { range: AddrRange; text: string; path: ConfigPath }[] = [
-      ...r.conn.tunnel.routes.map((t, i) => ({ range: parseRange(t)!, text: t, path: [...r.path, 'tunnel', 'routes', i] })),
-      ...r.conn.remoteTs.map((t, i) => ({ range: { family: t.family, start: t.startAddr, end: t.endAddr }, text: t.text, path: r.raw.remote_ts ? [...r.path, 'remote_ts', i] : r.path })),
-    ].filter((x) => !isFullRange(x.range));
     const reported = new Set<string>();
-    for (const b of remote) {
+    for (const b of remotePrefixes(r)) {
       if (reported.has(b.text)) continue;
       for (const l of conns) {
-        const hits = l.conn.localTs.filter((t) => {
-          const range = { family: t.family, start: t.startAddr, end: t.endAddr };
-          return !isFullRange(range) && rangesOverlap(range, b.range);
-        });
+        const hits = l.conn.localTs.filter((t) => !isFullRange(tsRange(t)) && rangesOverlap(tsRange(t), b.range));
         if (hits.length === 0) continue;
         reported.add(b.text);
         const where = l === r ? 'its own local_ts' : `local_ts of connection "${l.conn.name}"`;

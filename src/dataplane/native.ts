@@ -27,9 +27,8 @@ import {
   type NativeEngine,
   type NativeEvent,
   type NativeStats,
-  type NativeTrafficSelector,
 } from '../../native/index.js';
-import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, SaTrafficSelector, Spi } from '../esp/port.js';
+import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, Spi } from '../esp/port.js';
 import { configureTun } from './iface.js';
 
 export { bindingAvailable as nativeDataplaneAvailable, loadError as nativeDataplaneLoadError };
@@ -226,8 +225,8 @@ export class NativeDataplane implements SadPort {
       ...(spec.lifetime.hard.bytes !== undefined ? { hardBytes: spec.lifetime.hard.bytes } : {}),
       ...(spec.lifetime.soft.packets !== undefined ? { softPackets: spec.lifetime.soft.packets } : {}),
       ...(spec.lifetime.hard.packets !== undefined ? { hardPackets: spec.lifetime.hard.packets } : {}),
-      ...(spec.dir === 'in' && spec.localTs?.length ? { localTs: spec.localTs.map(nativeTs) } : {}),
-      ...(spec.dir === 'in' && spec.remoteTs?.length ? { remoteTs: spec.remoteTs.map(nativeTs) } : {}),
+      ...(spec.dir === 'in' && spec.localTs?.length ? { localTs: [...spec.localTs] } : {}),
+      ...(spec.dir === 'in' && spec.remoteTs?.length ? { remoteTs: [...spec.remoteTs] } : {}),
     });
     let dirs = this.spis.get(spec.spi);
     if (!dirs) this.spis.set(spec.spi, (dirs = new Set()));
@@ -340,7 +339,8 @@ export class NativeDataplane implements SadPort {
   }
 }
 
-/** destination address of an IPv4/IPv6 header, as text ('' if unreadable) */
+/** destination address of an IPv4/IPv6 header, as text ('' if unreadable); acquire events carry
+ *  only the first 40 bytes, so net/ip's ipDst (which checks the total length) does not fit */
 function packetDst(h: Uint8Array): string {
   const v = h.length ? h[0]! >> 4 : 0;
   if (v === 4 && h.length >= 20) return `${h[16]}.${h[17]}.${h[18]}.${h[19]}`;
@@ -350,8 +350,4 @@ function packetDst(h: Uint8Array): string {
     return parts.join(':');
   }
   return '';
-}
-
-function nativeTs(t: SaTrafficSelector): NativeTrafficSelector {
-  return { family: t.family, startAddr: t.startAddr, endAddr: t.endAddr, ipProtocol: t.ipProtocol, startPort: t.startPort, endPort: t.endPort };
 }
