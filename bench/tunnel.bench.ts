@@ -80,6 +80,13 @@ async function scenarioIkegw(base: string): Promise<Result> {
     mustPing(net, 'ikegw ⇄ ikegw');
     const r = await iperf(net);
     for (const g of [a, b]) if (!g.alive()) throw new Error(`ikegw died during the run:\n${g.log().split('\n').slice(-20).join('\n')}`);
+    if (process.env['IKEGW_BENCH_STATS']) {
+      // data-plane counters of both gateways after the run (batching: GSO/GRO, TUN super-packets)
+      for (const [n, g] of [['gwA', a], ['gwB', b]] as const) {
+        const st = (await g.ctl({ cmd: 'status' })).result as { stats?: { dataplane?: unknown } } | undefined;
+        console.error(`[bench] ${n} data plane: ${JSON.stringify(st?.stats?.dataplane)}`);
+      }
+    }
     // traffic only flows with the native data plane (the daemon has no TS data path attached)
     r.note = 'native data plane, ESP-in-UDP 4500, TUN';
     return r;

@@ -51,6 +51,12 @@ export interface NativeSaSpec {
    */
   localTs?: NativeTrafficSelector[];
   remoteTs?: NativeTrafficSelector[];
+  /**
+   * AES-GCM only. 'auto' (default): OpenSSL's GCM128 with its AES-NI routines when they are
+   * exported, the CPU has AES-NI and a self-test against EVP passes; else EVP. 'evp': always
+   * EVP. IKEGW_FAST_GCM=0 in the environment forces EVP for the whole process.
+   */
+  aesGcm?: 'auto' | 'evp';
 }
 
 export interface NativeTrafficSelector {
@@ -149,6 +155,10 @@ export interface NativeEngine {
    * capped further by pathMtu − outer IP/UDP − ESP overhead of the active SA when pathMtu
    * is set) are answered with ICMP frag-needed (DF IPv4) / packet-too-big (IPv6) into the TUN.
    */
+  /**
+   * mssClamp: TCP SYN MSS clamp in both directions — a value, 0 = off, −1 = auto (the
+   * connection's current packet limit − 40 for IPv4, − 60 for IPv6)
+   */
   addConnection(tunFd: number, mtu: number, mssClamp: number, limits?: NativeConnLimits): number;
   setConnection(conn: number, mtu: number, mssClamp: number, limits?: NativeConnLimits): boolean;
   /** the largest inner packet the connection seals right now (0 = unknown connection) */
@@ -159,7 +169,8 @@ export interface NativeEngine {
   activateOutbound(conn: number, spi: number): void;
   updateSa(spi: number, dir: NativeDir, u: { remoteAddress?: string; remotePort?: number; encap?: boolean }): void;
   /** lastUsedMs is on the addon's CLOCK_MONOTONIC scale (see nowMs) */
-  querySa(spi: number, dir: NativeDir): { bytes: number; packets: number; lastUsedMs: number } | undefined;
+  /** impl: which OpenSSL code seals/opens the SA — 'gcm128-aesni' (AES-GCM fast path), 'evp', 'evp+hmac' */
+  querySa(spi: number, dir: NativeDir): { bytes: number; packets: number; lastUsedMs: number; impl: string } | undefined;
   /** sends an IKE message; the non-ESP marker is prepended on ESP-in-UDP sockets */
   /** raw: send without the non-ESP marker (NAT keepalive) */
   sendIke(socket: number, data: Uint8Array, remoteAddress: string, remotePort: number, localAddress?: string, raw?: boolean): void;

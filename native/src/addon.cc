@@ -185,11 +185,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value AddConnection(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss, {maxPacket?, pathMtu?, trap?})");
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "addConnection(tunFd, mtu, mss (-1 = auto), {maxPacket?, pathMtu?, trap?})");
     std::string err;
     int idx = engine_->addConnection(info[0].As<Napi::Number>().Int32Value(),
                                       info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0,
-                                      uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0),
+                                      info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0,
                                       optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"),
                                       info[3].IsObject() && info[3].As<Napi::Object>().Get("trap").ToBoolean().Value(),
                                       &err);
@@ -200,7 +200,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value SetConnection(const Napi::CallbackInfo& info) {
     bool ok = engine_->setConnection(info[0].As<Napi::Number>().Int32Value(),
                                      info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0,
-                                     uint16_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0),
+                                     info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0,
                                      optU32(info[3], "maxPacket"), optU32(info[3], "pathMtu"));
     return Napi::Boolean::New(info.Env(), ok);
   }
@@ -237,6 +237,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     p.hardPackets = u64Arg(o.Get("hardPackets"));
     p.nLocalTs = tsArg(env, o.Get("localTs"), p.localTs, "localTs");
     p.nRemoteTs = tsArg(env, o.Get("remoteTs"), p.remoteTs, "remoteTs");
+    Napi::Value g = o.Get("aesGcm");
+    if (!g.IsUndefined()) {
+      std::string m = g.IsString() ? g.As<Napi::String>().Utf8Value() : "";
+      if (m != "auto" && m != "evp") throw Napi::TypeError::New(env, "addSa: aesGcm must be 'auto' or 'evp'");
+      p.forceEvp = m == "evp";
+    }
     std::string err;
     bool ok = engine_->addSa(std::move(p), &err);
     if (!ok) throw Napi::Error::New(env, "addSa: " + err);
@@ -275,11 +281,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value QuerySa(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint64_t b, p, l;
-    if (!engine_->querySa(spiArg(env, info[0]), dirArg(env, info[1]), &b, &p, &l)) return env.Undefined();
+    const char* impl = "";
+    if (!engine_->querySa(spiArg(env, info[0]), dirArg(env, info[1]), &b, &p, &l, &impl)) return env.Undefined();
     Napi::Object o = Napi::Object::New(env);
     o.Set("bytes", double(b));
     o.Set("packets", double(p));
     o.Set("lastUsedMs", double(l));
+    o.Set("impl", impl);
     return o;
   }
 

@@ -288,14 +288,15 @@ bool Engine::sockName(int idx, SockAddr* out, bool* espInUdp) {
   return true;
 }
 
-int Engine::addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
+int Engine::addConnection(int tunFd, uint32_t mtu, int mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
                           std::string* err) {
   UniqueGuard g(mu_);
   auto c = std::make_unique<Conn>();
   c->trap = trap;
   c->tunFd = tunFd;
   c->mtu = mtu ? mtu : 1400;
-  c->mss = mss;
+  c->mssAuto = mss < 0;
+  c->mss = mss > 0 ? uint16_t(mss > 65535 ? 65535 : mss) : 0;
   c->maxPacket = maxPacket;
   c->pathMtu = pathMtu;
   c->gen = nextGen_++;
@@ -328,12 +329,13 @@ bool Engine::removeConnection(int idx) {
   return true;
 }
 
-bool Engine::setConnection(int idx, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu) {
+bool Engine::setConnection(int idx, uint32_t mtu, int mss, uint32_t maxPacket, uint32_t pathMtu) {
   UniqueGuard g(mu_);
   Conn* c = conn(idx);
   if (!c) return false;
   if (mtu) c->mtu = mtu;
-  c->mss = mss;
+  c->mssAuto = mss < 0;
+  c->mss = mss > 0 ? uint16_t(mss > 65535 ? 65535 : mss) : 0;
   c->maxPacket = maxPacket;
   c->pathMtu = pathMtu;
   return true;
@@ -347,6 +349,13 @@ uint32_t Engine::packetLimit(const Conn& c, const Sa* sa) const {
     if (fit < limit) limit = uint32_t(fit);
   }
   return limit;
+}
+
+// RFC 879 / 8200: MSS = packet limit − IP header (20 / 40) − TCP header (20)
+uint16_t Engine::clampFor(const Conn& c, const Sa* sa, uint8_t ver) const {
+  if (!c.mssAuto) return c.mss;
+  uint32_t limit = packetLimit(c, sa), hdrs = ver == 6 ? 60 : 40;
+  return limit > hdrs + 64 ? uint16_t(limit - hdrs > 65535 ? 65535 : limit - hdrs) : 64;
 }
 
 uint32_t Engine::connectionLimit(int idx) {
@@ -476,10 +485,12 @@ bool Engine::updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int e
   return true;
 }
 
-bool Engine::querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* last) {
+bool Engine::querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* last,
+                      const char** impl) {
   SharedGuard g(mu_);
   Sa* sa = findSa(spi, outbound);
   if (!sa) return false;
+  *impl = cipherImpl(*sa);
   *bytes = sa->bytes.load(std::memory_order_relaxed);
   *packets = sa->packets.load(std::memory_order_relaxed);
   *last = sa->lastUsedMs.load(std::memory_order_relaxed);
@@ -739,7 +750,7 @@ void Engine::sendHeld(Conn& c, Sa& sa) {
       drop(DROP_TOO_BIG);
       continue;
     }
-    if (c.mss) clampMss(p, len, c.mss);
+    if (c.mss || c.mssAuto) clampMss(p, len, clampFor(c, &sa, ver));
     uint8_t* out;
     size_t olen;
     int r = espSeal(sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
@@ -855,7 +866,7 @@ void Engine::outboundLoop() {
           drop(DROP_NO_SA);
           return;
         }
-        if (c->mss && !body) clampMss(p, len, c->mss);
+        if ((c->mss || c->mssAuto) && !body) clampMss(p, len, clampFor(*c, sa, ver));
         uint8_t* out;
         size_t olen;
         int r = body ? espSealSplit(*sa, p, len, body, bodyLen, ver == 4 ? 4 : 41, &out, &olen)
@@ -1286,7 +1297,8 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
     drop(DROP_NO_ROUTE);
     return DROP_NO_ROUTE;
   }
-  if (c->mss) clampMss(*inner, *innerLen, c->mss);
+  // the peer's SYN / SYN-ACK sets what our hosts send into the tunnel: clamp to our outbound limit
+  if (c->mss || c->mssAuto) clampMss(*inner, *innerLen, clampFor(*c, c->out, *innerLen ? (*inner)[0] >> 4 : 4));
   count(C_RX_ESP);
   count(C_RX_ESP_BYTES, *innerLen);
   if (deliver) queueTun(int(sa->p.conn), *inner, *innerLen);

@@ -95,19 +95,20 @@ class Engine {
    *  ESP (and UDP) overhead. Bigger DF IPv4 / any IPv6 packets get ICMP too-big back.
    *  trap: while the connection has no usable outbound SA, up to kTrapQueue packets (none older
    *  than kTrapMaxAgeMs) are held instead of dropped and sent first by activateOutbound. */
-  int addConnection(int tunFd, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
+  int addConnection(int tunFd, uint32_t mtu, int mss, uint32_t maxPacket, uint32_t pathMtu, bool trap,
                     std::string* err);
   static constexpr size_t kTrapQueue = 16;
   static constexpr uint64_t kTrapMaxAgeMs = 3000;
   bool removeConnection(int idx);
-  bool setConnection(int idx, uint32_t mtu, uint16_t mss, uint32_t maxPacket, uint32_t pathMtu);
+  bool setConnection(int idx, uint32_t mtu, int mss, uint32_t maxPacket, uint32_t pathMtu);
   /** largest inner packet the connection currently seals (0 = unknown connection) */
   uint32_t connectionLimit(int idx);
   bool addSa(SaParams&& p, std::string* err);
   bool delSa(uint32_t spi, bool outbound);
   bool activateOutbound(int conn, uint32_t spi, std::string* err);
   bool updateSa(uint32_t spi, bool outbound, const SockAddr* remote, int encap, std::string* err);
-  bool querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* lastUsedMs);
+  bool querySa(uint32_t spi, bool outbound, uint64_t* bytes, uint64_t* packets, uint64_t* lastUsedMs,
+               const char** impl);
   // raw = true: no non-ESP marker (NAT keepalive, RFC 3948 §2.3)
   bool sendIke(int sock, const uint8_t* data, size_t len, const SockAddr& remote, const SockAddr* local,
                std::string* err, bool raw = false);
@@ -151,7 +152,8 @@ class Engine {
     int tunFd = -1;
     uint32_t gen = 0;
     uint32_t mtu = 1400;
-    uint16_t mss = 0;
+    uint16_t mss = 0;        // fixed clamp; 0 = off (unless mssAuto)
+    bool mssAuto = false;    // clamp = packet limit − 40 (IPv4) / − 60 (IPv6), see clampFor
     uint32_t maxPacket = 0;  // 0 = mtu
     uint32_t pathMtu = 0;    // 0 = no outer path MTU cap
     bool vnet = false;       // TUN opened with IFF_VNET_HDR (offloads): virtio_net_hdr on every packet
@@ -180,6 +182,8 @@ class Engine {
   bool openRaw(int family, std::string* err);
   void sendRaw(int fd, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens, size_t n);
   uint32_t packetLimit(const Conn& c, const Sa* sa) const;
+  /** MSS clamp for a TCP SYN of IP version `ver` on connection c sealed with sa (0 = none) */
+  uint16_t clampFor(const Conn& c, const Sa* sa, uint8_t ver) const;
   void processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local);
   int processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver, uint8_t** inner,
                  size_t* innerLen, uint8_t* nh, uint64_t* seq);

@@ -106,6 +106,8 @@ struct SaParams {
   // one of remoteTs and the inner destination in one of localTs; none on either side = no check
   uint8_t nLocalTs = 0, nRemoteTs = 0;
   TsSel localTs[kMaxTs], remoteTs[kMaxTs];
+  // AES-GCM only: true = always EVP; false = the GCM128 fast path when usable (esp.cc)
+  bool forceEvp = false;
 };
 
 struct Sa {
@@ -132,6 +134,9 @@ struct Sa {
 
   ~Sa();
 };
+
+/** Which OpenSSL code seals/opens this SA: "gcm128-aesni" (AES-GCM fast path), "evp", "evp+hmac". */
+const char* cipherImpl(const Sa& sa);
 
 /** Create and key an SA; returns nullptr and sets *err on bad parameters. */
 std::unique_ptr<Sa> makeSa(SaParams&& p, std::string* err);

@@ -67,8 +67,11 @@ export interface ConnectionOptions {
    * oldest dropped as no_sa) and send them first once activateOutbound makes an SA current
    */
   trap?: boolean;
-  /** clamp the MSS of TCP SYNs in both directions to this value (0 = off) */
-  mssClamp: number;
+  /**
+   * clamp the MSS of TCP SYNs in both directions: a value, 0 = off, or 'auto' = the current
+   * packet limit (MTU, or pathMtu minus the SA's overhead) − 40 for IPv4 / − 60 for IPv6
+   */
+  mssClamp: number | 'auto';
   /** addresses to put on the TUN (`ip addr add <a> dev <tun>`), e.g. '10.1.0.1/32' */
   addresses?: string[];
   /** prefixes routed into the TUN (`ip route add <p> dev <tun>`) */
@@ -76,6 +79,9 @@ export interface ConnectionOptions {
 }
 
 const KEEPALIVE = new Uint8Array([0xff]);
+
+/** the addon's encoding of the clamp: −1 = auto */
+const nativeMss = (m: number | 'auto'): number => (m === 'auto' ? -1 : m);
 
 export type IkeHandler = (datagram: Buffer, local: Endpoint, remote: Endpoint) => void;
 export type EventHandler = (event: EspEvent) => void;
@@ -159,7 +165,7 @@ export class NativeDataplane implements SadPort {
     const tun = b.openTun(opts.tunName, opts.mtu, opts.tunOffload ?? process.env['IKEGW_TUN_OFFLOAD'] !== '0');
     let index: number;
     try {
-      index = this.e.addConnection(tun.fd, opts.mtu, opts.mssClamp, { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0, trap: opts.trap ?? false });
+      index = this.e.addConnection(tun.fd, opts.mtu, nativeMss(opts.mssClamp), { maxPacket: opts.maxPacket ?? 0, pathMtu: opts.pathMtu ?? 0, trap: opts.trap ?? false });
     } catch (e) {
       b.closeFd(tun.fd);
       throw e;
@@ -183,11 +189,11 @@ export class NativeDataplane implements SadPort {
   }
 
   /** Change MTU / MSS clamp / packet limits of a connection (the TUN device MTU is not touched). */
-  setConnectionLimits(name: string, u: { mtu?: number; mssClamp?: number; maxPacket?: number; pathMtu?: number }): void {
+  setConnectionLimits(name: string, u: { mtu?: number; mssClamp?: number | 'auto'; maxPacket?: number; pathMtu?: number }): void {
     const c = this.conns.get(name);
     if (!c) throw new Error(`setConnectionLimits: unknown connection ${name}`);
     c.opts = { ...c.opts, ...u };
-    this.e.setConnection(c.index, c.opts.mtu, c.opts.mssClamp, { maxPacket: c.opts.maxPacket ?? 0, pathMtu: c.opts.pathMtu ?? 0 });
+    this.e.setConnection(c.index, c.opts.mtu, nativeMss(c.opts.mssClamp), { maxPacket: c.opts.maxPacket ?? 0, pathMtu: c.opts.pathMtu ?? 0 });
   }
 
   /** Largest inner packet the connection currently seals (see maxPacket / pathMtu). */
@@ -272,7 +278,7 @@ export class NativeDataplane implements SadPort {
     if (!q) return undefined;
     // native CLOCK_MONOTONIC ms → performance.now() scale
     const lastUsedMs = q.lastUsedMs === 0 ? 0 : Math.max(0, performance.now() - (binding().nowMs() - q.lastUsedMs));
-    return { bytes: q.bytes, packets: q.packets, lastUsedMs };
+    return { bytes: q.bytes, packets: q.packets, lastUsedMs, impl: q.impl };
   }
 
   // ---- IKE and events ----

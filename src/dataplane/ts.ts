@@ -152,7 +152,8 @@ export class TsDataplane implements SadPort {
     this.c.rxEspPackets++;
     const conn = this.conns.get(r.connection);
     if (!conn || conn.closed) return;
-    if (conn.opts.mssClamp > 0) clampMss(r.inner, conn.opts.mssClamp);
+    const mssIn = mssFor(conn.opts, r.inner);
+    if (mssIn > 0) clampMss(r.inner, mssIn);
     try {
       writeSync(conn.fd, r.inner);
       this.c.tunWritePackets++;
@@ -203,7 +204,8 @@ export class TsDataplane implements SadPort {
       this.c.tooBig++;
       return;
     }
-    if (c.opts.mssClamp > 0) clampMss(pkt, c.opts.mssClamp);
+    const mss = mssFor(c.opts, pkt);
+    if (mss > 0) clampMss(pkt, mss);
     const r = this.sad.seal(c.opts.name, pkt);
     this.drainEvents();
     if (r.ok) {
@@ -263,4 +265,10 @@ function isNoise(p: Uint8Array): boolean {
   if (v === 4 && p.length >= 20) return p[16]! >= 224;
   if (v === 6 && p.length >= 40) return p[24] === 0xff || (p[24] === 0xfe && (p[25]! & 0xc0) === 0x80);
   return true;
+}
+
+/** the clamp for this packet: a value, 0 = off, 'auto' = packet limit − 40 (IPv4) / − 60 (IPv6) */
+export function mssFor(o: Pick<ConnectionOptions, 'mssClamp' | 'mtu' | 'maxPacket'>, pkt: Uint8Array): number {
+  if (o.mssClamp !== 'auto') return o.mssClamp;
+  return (o.maxPacket ?? o.mtu) - ((pkt[0] ?? 0) >> 4 === 6 ? 60 : 40);
 }

@@ -64,6 +64,8 @@ export interface SaCounters {
   bytes: number;
   packets: number;
   lastUsedMs: number; // monotonic ms, 0 if never used
+  /** native data plane: which OpenSSL code seals/opens the SA ('gcm128-aesni', 'evp', 'evp+hmac') */
+  impl?: string;
 }
 
 export interface SadPort {

@@ -369,9 +369,9 @@ export class Gateway {
   }
 }
 
-/** TCP MSS clamp of a connection's tunnel: off, auto (tunnel MTU − 60) or a value */
-function tunnelMss(c: GatewayConfig['connections'][number]): number {
-  return c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp === 'auto' ? c.tunnel.mtu - 60 : c.tunnel.mssClamp;
+/** TCP MSS clamp of a connection's tunnel: off (0), auto (the data plane derives it per family from its packet limit) or a value */
+function tunnelMss(c: GatewayConfig['connections'][number]): number | 'auto' {
+  return c.tunnel.mssClamp === 'off' ? 0 : c.tunnel.mssClamp;
 }
 
 /**

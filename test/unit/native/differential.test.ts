@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binding, bindingAvailable, loadError, type NativeEngine } from '../../../native/index.js';
 import { createEspSa } from '../../../src/esp/sa.js';
 import { decapsulate, encapsulate } from '../../../src/esp/packet.js';
+import { AES_GCM_MODES, expectedImpl, type AesGcmMode } from './impl.js';
 import type { SaSpec } from '../../../src/esp/port.js';
 
 if (!bindingAvailable) {
@@ -25,15 +26,19 @@ if (!bindingAvailable) {
 
 interface Suite {
   name: string;
+  aesGcm?: AesGcmMode;
   encr: number;
   keyBits: number;
   integ: number;
   encKeyLen: number; // incl. salt for AEAD
   integKeyLen: number;
 }
+// AES-GCM twice: the default GCM128 fast path and plain EVP (aesGcm: 'evp')
 const SUITES: Suite[] = [
-  { name: 'aes128gcm16', encr: 20, keyBits: 128, integ: 0, encKeyLen: 20, integKeyLen: 0 },
-  { name: 'aes256gcm16', encr: 20, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0 },
+  ...AES_GCM_MODES.flatMap((aesGcm) => [
+    { name: `aes128gcm16 (${aesGcm})`, encr: 20, keyBits: 128, integ: 0, encKeyLen: 20, integKeyLen: 0, aesGcm },
+    { name: `aes256gcm16 (${aesGcm})`, encr: 20, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0, aesGcm },
+  ]),
   { name: 'chacha20poly1305', encr: 28, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0 },
 ];
 for (const keyBits of [128, 256]) {
@@ -140,7 +145,9 @@ describe.skipIf(!bindingAvailable)('native ESP ⇄ src/esp/packet.ts differentia
           engine.addSa({
             spi: SPI, dir, conn, encr: s.encr, integ: s.integ, encKey: ek, integKey: ik, esn,
             replayWindow: 4096, remoteAddress: PEER.address, remotePort: PEER.port,
+            ...(s.aesGcm ? { aesGcm: s.aesGcm } : {}),
           });
+          expect(engine.querySa(SPI, dir)!.impl, `${s.name} ${dir}`).toBe(expectedImpl(s.encr, s.aesGcm));
         }
         const tsOut = createEspSa(tsSpec(s, 'out', ek, ik, esn));
         const tsIn = createEspSa(tsSpec(s, 'in', ek, ik, esn));

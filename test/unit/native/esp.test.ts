@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binding, bindingAvailable, loadError, type NativeEngine } from '../../../native/index.js';
 import { createEspSa } from '../../../src/esp/sa.js';
 import { decapsulate, encapsulate } from '../../../src/esp/packet.js';
+import { AES_GCM_MODES, expectedImpl, type AesGcmMode } from './impl.js';
 import type { SaSpec } from '../../../src/esp/port.js';
 
 if (!bindingAvailable) {
@@ -24,15 +25,19 @@ const INTEG = { NONE: 0, SHA256: 12, SHA384: 13, SHA512: 14 } as const;
 
 interface Suite {
   name: string;
+  aesGcm?: AesGcmMode;
   encr: number;
   keyBits: number;
   integ: number;
   encKeyLen: number; // incl. salt for AEAD
   integKeyLen: number;
 }
+// AES-GCM twice: the default GCM128 fast path and plain EVP (aesGcm: 'evp'), same vectors
 const AEAD_SUITES: Suite[] = [
-  { name: 'aes128gcm16', encr: ENCR.AES_GCM_16, keyBits: 128, integ: 0, encKeyLen: 20, integKeyLen: 0 },
-  { name: 'aes256gcm16', encr: ENCR.AES_GCM_16, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0 },
+  ...AES_GCM_MODES.flatMap((aesGcm) => [
+    { name: `aes128gcm16 (${aesGcm})`, encr: ENCR.AES_GCM_16, keyBits: 128, integ: 0, encKeyLen: 20, integKeyLen: 0, aesGcm },
+    { name: `aes256gcm16 (${aesGcm})`, encr: ENCR.AES_GCM_16, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0, aesGcm },
+  ]),
   { name: 'chacha20poly1305', encr: ENCR.CHACHA20_POLY1305, keyBits: 256, integ: 0, encKeyLen: 36, integKeyLen: 0 },
 ];
 const CBC_SUITES: Suite[] = [
@@ -147,8 +152,10 @@ describe.skipIf(!bindingAvailable)('native ESP', () => {
         remotePort: PEER.port,
         localAddress: '127.0.0.1',
         localPort: 4500,
+        ...(s.aesGcm ? { aesGcm: s.aesGcm } : {}),
         ...extra,
       });
+      expect(engine.querySa(SPI, dir)!.impl, `${s.name} ${dir}`).toBe(expectedImpl(s.encr, s.aesGcm));
     }
   }
 
@@ -389,6 +396,59 @@ describe.skipIf(!bindingAvailable)('native ESP', () => {
     expect(sum).toBe(0xffff);
   });
 
+  it('MSS clamp auto: packet limit − 40 for IPv4, − 60 for IPv6, following pathMtu and the SA overhead', () => {
+    engine.close();
+    engine = new (binding().Engine)(() => {});
+    engine.openUdp('127.0.0.1', 0);
+    conn = engine.addConnection(-1, 1400, -1);
+    const s = AEAD_SUITES[0]!;
+    addPair(s, randomBytes(s.encKeyLen), Buffer.alloc(0), false);
+    /** TCP SYN advertising MSS 1460 (IPv4) or 1440 (IPv6) */
+    const syn = (v: 4 | 6): Buffer => {
+      const tcp = Buffer.alloc(24);
+      tcp.writeUInt16BE(40000, 0);
+      tcp.writeUInt16BE(443, 2);
+      tcp[12] = 6 << 4;
+      tcp[13] = 0x02;
+      Buffer.from([2, 4, ...(v === 4 ? [0x05, 0xb4] : [0x05, 0xa0])]).copy(tcp, 20);
+      const ip = Buffer.alloc(v === 4 ? 20 : 40);
+      if (v === 4) {
+        ip[0] = 0x45;
+        ip.writeUInt16BE(44, 2);
+        ip[8] = 64;
+        ip[9] = 6;
+      } else {
+        ip[0] = 0x60;
+        ip.writeUInt16BE(24, 4);
+        ip[6] = 6;
+        ip[7] = 64;
+      }
+      return Buffer.concat([ip, tcp]);
+    };
+    let seq = 1n;
+    const mssAfter = (v: 4 | 6): number => {
+      const r = engine.testInbound(engine.testSeal(SPI, syn(v), v === 4 ? 4 : 41, seq++), PEER.address, PEER.port);
+      expect(r.result).toBe('ok');
+      return r.payload!.readUInt16BE((v === 4 ? 20 : 40) + 22);
+    };
+    // no outbound SA yet: the tunnel MTU is the limit
+    expect(mssAfter(4)).toBe(1360);
+    expect(mssAfter(6)).toBe(1340);
+    // path MTU 1400 with the AES-GCM SA current: the limit drops to what fits in one outer packet
+    engine.setConnection(conn, 1400, -1, { pathMtu: 1400 });
+    engine.activateOutbound(conn, SPI);
+    const limit = engine.connectionLimit(conn);
+    expect(limit).toBeLessThan(1400);
+    expect(mssAfter(4)).toBe(limit - 40);
+    expect(mssAfter(6)).toBe(limit - 60);
+    // a configured value is used as is for both families; 0 = off
+    engine.setConnection(conn, 1400, 1200, {});
+    expect(mssAfter(4)).toBe(1200);
+    expect(mssAfter(6)).toBe(1200);
+    engine.setConnection(conn, 1400, 0, {});
+    expect(mssAfter(4)).toBe(1460);
+  });
+
   it('packet limit: maxPacket, else the MTU; pathMtu caps it by outer IP/UDP + ESP overhead', () => {
     const c2 = engine.addConnection(-1, 1500, 0, { maxPacket: 1400 });
     expect(engine.connectionLimit(c2)).toBe(1400);
@@ -430,6 +490,7 @@ describe.skipIf(!bindingAvailable)('native ESP', () => {
     expect(() => engine.addSa({ ...base, spi: 17, encr: 20, encKey: randomBytes(20) })).toThrow(/reserved/);
     expect(() => engine.addSa({ ...base, spi: 0x1000, encr: 20, encKey: randomBytes(19) })).toThrow(/key length/);
     expect(() => engine.addSa({ ...base, spi: 0x1000, encr: 12, encKey: randomBytes(16) })).toThrow(/HMAC/);
+    expect(() => engine.addSa({ ...base, spi: 0x1000, encr: 20, encKey: randomBytes(20), aesGcm: 'fast' as 'auto' })).toThrow(/aesGcm must be 'auto' or 'evp'/);
     // raw ESP (encap: false) needs CAP_NET_RAW for the IPPROTO_ESP raw socket
     try {
       engine.addSa({ ...base, spi: 0x1001, encr: 20, encKey: randomBytes(20), encap: false });
