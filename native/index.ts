@@ -183,7 +183,8 @@ export interface NativeEngine {
   /** drain queued events synchronously (normally delivered to the constructor callback) */
   takeEvents(): NativeEvent[];
   /** test hook: seal with outbound SA `spi` (seq forces the sequence number) */
-  testSeal(spi: number, payload: Uint8Array, nextHeader: number, seq?: number | bigint): Buffer;
+  /** splitAt: seal payload[0, splitAt) ‖ payload[splitAt, …) from two buffers, as TSO segments are (espSealSplit) */
+  testSeal(spi: number, payload: Uint8Array, nextHeader: number, seq?: number | bigint, splitAt?: number): Buffer;
   /** CPU nanoseconds for `count` seals ('out': packet = inner) / opens ('in': packet = ESP, anti-replay off) inside the addon */
   benchEsp(spi: number, dir: 'in' | 'out', packet: Uint8Array, count: number): number;
   /** test hook: run one ESP packet through the inbound path (no TUN write) */

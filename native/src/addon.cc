@@ -405,15 +405,18 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return o;
   }
 
-  // testSeal(spi, payload, nextHeader, seq?) → Buffer (ESP packet); throws with the drop reason
+  // testSeal(spi, payload, nextHeader, seq?, splitAt?) → Buffer (ESP packet); throws with the
+  // drop reason. splitAt: seal payload[0, splitAt) ‖ payload[splitAt, …) from two buffers as
+  // the TSO path does (espSealSplit)
   Napi::Value TestSeal(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     uint32_t spi = spiArg(env, info[0]);
     std::vector<uint8_t> payload = bytesArg(env, info[1], "payload");
     uint8_t nh = uint8_t(info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 4);
     uint64_t seq = u64Arg(info[3]);
+    size_t splitAt = info[4].IsNumber() ? size_t(info[4].As<Napi::Number>().Uint32Value()) : 0;
     std::vector<uint8_t> out;
-    int r = engine_->testSeal(spi, payload.data(), payload.size(), nh, seq, &out);
+    int r = engine_->testSeal(spi, payload.data(), payload.size(), nh, seq, splitAt, &out);
     if (r != DROP_NONE) throw Napi::Error::New(env, std::string("seal: ") + dropName(r));
     return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
   }

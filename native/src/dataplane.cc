@@ -1394,7 +1394,7 @@ void Engine::flushTun() {
 // Test hooks
 // ---------------------------------------------------------------------------------------------
 
-int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq,
+int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq, size_t splitAt,
                      std::vector<uint8_t>* out) {
   UniqueGuard g(mu_);
   Sa* sa = findSa(spi, true);
@@ -1405,7 +1405,14 @@ int Engine::testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t n
   if (seq) sa->seq = seq - 1;
   uint8_t* o;
   size_t olen;
-  int r = espSeal(*sa, buf.data() + kHead, len, nh, &o, &olen);
+  int r;
+  if (splitAt && splitAt < len) {
+    // as the TSO path does: head in the slot, body in a buffer of its own
+    std::vector<uint8_t> body(payload + splitAt, payload + len);
+    r = espSealSplit(*sa, buf.data() + kHead, splitAt, body.data(), body.size(), nh, &o, &olen);
+  } else {
+    r = espSeal(*sa, buf.data() + kHead, len, nh, &o, &olen);
+  }
   if (r != DROP_NONE) return r;
   countUse(*sa, len, nowMs());
   checkSeq(*sa);

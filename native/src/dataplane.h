@@ -124,7 +124,7 @@ class Engine {
 
   // ---- test hooks (JS thread, synchronous, exclusive lock) ----
   /** seal `payload` with outbound SA `spi`; seq != 0 forces that sequence number */
-  int testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq,
+  int testSeal(uint32_t spi, const uint8_t* payload, size_t len, uint8_t nh, uint64_t seq, size_t splitAt,
                std::vector<uint8_t>* out);
   /** run one UDP payload through the inbound path (as if received from `src` on socket
    *  `sock`, or as a bare ESP packet when sock < 0); the inner packet is returned instead of

@@ -375,6 +375,22 @@ int espSealSplit(Sa& sa, uint8_t* payload, size_t headLen, const uint8_t* body, 
     bodyLen = 0;
   }
   const size_t len = headLen + bodyLen;
+  // AEAD split: move the first bytes of the body up to the head's 16-byte boundary and the
+  // body's last partial block down next to the trailer, so the cipher runs on three
+  // block-aligned pieces (head ‖ body start | body middle straight from its buffer | body
+  // tail ‖ trailer) and computes one partial keystream block instead of three.
+  size_t aLen = headLen, mLen = bodyLen;
+  if (body) {
+    size_t r = (16 - headLen % 16) % 16;
+    if (r > bodyLen) r = bodyLen;
+    memcpy(payload + headLen, body, r);
+    aLen = headLen + r;
+    mLen = bodyLen - r;
+    size_t tail = mLen % 16;
+    mLen -= tail;
+    memcpy(payload + aLen + mLen, body + r + mLen, tail);
+    body += r;
+  }
   uint64_t next = sa.seq + 1;
   // RFC 4303 §3.3.3: the counter must not cycle; the SA is dead once it is exhausted.
   if ((!sa.p.esn && next > 0xffffffffull) || next == 0) return DROP_NO_SA;
@@ -412,8 +428,8 @@ int espSealSplit(Sa& sa, uint8_t* payload, size_t headLen, const uint8_t* body, 
       CRYPTO_gcm128_setiv(sa.gcm, nonce, 12);
       if (CRYPTO_gcm128_aad(sa.gcm, aad, size_t(aadLen)) != 0) return DROP_TX_ERROR;
       if (body) {
-        if (gcmEncrypt(sa, payload, payload, headLen) != 0 || gcmEncrypt(sa, body, payload + headLen, bodyLen) != 0 ||
-            gcmEncrypt(sa, payload + len, payload + len, ctLen - len) != 0)
+        if (gcmEncrypt(sa, payload, payload, aLen) != 0 || (mLen && gcmEncrypt(sa, body, payload + aLen, mLen) != 0) ||
+            gcmEncrypt(sa, payload + aLen + mLen, payload + aLen + mLen, ctLen - aLen - mLen) != 0)
           return DROP_TX_ERROR;
       } else if (gcmEncrypt(sa, payload, payload, ctLen) != 0) {
         return DROP_TX_ERROR;
@@ -429,9 +445,9 @@ int espSealSplit(Sa& sa, uint8_t* payload, size_t headLen, const uint8_t* body, 
     if (body) {
       // stream cipher (AEAD): head in place, body from its own buffer, then the trailer
       int o1 = 0, o2 = 0, o3 = 0;
-      if ((headLen && EVP_EncryptUpdate(sa.ctx, payload, &o1, payload, int(headLen)) != 1) ||
-          EVP_EncryptUpdate(sa.ctx, payload + headLen, &o2, body, int(bodyLen)) != 1 ||
-          EVP_EncryptUpdate(sa.ctx, payload + len, &o3, payload + len, int(ctLen - len)) != 1)
+      if ((aLen && EVP_EncryptUpdate(sa.ctx, payload, &o1, payload, int(aLen)) != 1) ||
+          (mLen && EVP_EncryptUpdate(sa.ctx, payload + aLen, &o2, body, int(mLen)) != 1) ||
+          EVP_EncryptUpdate(sa.ctx, payload + aLen + mLen, &o3, payload + aLen + mLen, int(ctLen - aLen - mLen)) != 1)
         return DROP_TX_ERROR;
       outl = o1 + o2 + o3;
     } else if (EVP_EncryptUpdate(sa.ctx, payload, &outl, payload, int(ctLen)) != 1) {
