@@ -8,8 +8,12 @@
  * Each scenario gets a fresh twoGateways() topology (test/interop/lib/netns.ts) that is torn
  * down afterwards, also on errors and on SIGINT/SIGTERM (netns.ts exit hooks).
  *
+ * The three run in turn, IKEGW_BENCH_RUNS rounds (default 3); each path is reported by its
+ * median run and the ratios come from the medians (and are printed per round too).
+ *
  * Needs root. Run: npm run bench:tunnel   (IKEGW_BENCH_SECONDS=10 per iperf3 run;
- * IKEGW_BENCH_ONLY=ikegw,strongswan,plain to pick scenarios)
+ * IKEGW_BENCH_ONLY=ikegw,strongswan,plain to pick scenarios; IKEGW_BENCH_STATS=1 prints the
+ * gateways' data-plane counters after each ikegw run)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -20,6 +24,8 @@ import { Ikegw } from '../test/interop/lib/ikegw.js';
 
 const SECONDS = Math.max(1, Number(process.env['IKEGW_BENCH_SECONDS'] ?? 10));
 const ONLY = (process.env['IKEGW_BENCH_ONLY'] ?? 'ikegw,strongswan,plain').split(',');
+/** rounds: each scenario runs once per round; the table shows each path's median */
+const RUNS = Math.max(1, Math.floor(Number(process.env['IKEGW_BENCH_RUNS'] ?? 3)));
 const PSK = 'bench-secret-0123456789abcdef';
 const IKE = 'aes256gcm16-prfsha256-x25519';
 const ESP = 'aes256gcm16';
@@ -148,46 +154,71 @@ async function main(): Promise<number> {
       return 0;
     }
   }
-  console.log(`ikegw tunnel benchmark — Node ${process.version}, ${cpus()[0]?.model ?? '?'} (${cpus().length} cores), iperf3 TCP 1 stream, ${SECONDS} s, hostA → hostB`);
+  console.log(`ikegw tunnel benchmark — Node ${process.version}, ${cpus()[0]?.model ?? '?'} (${cpus().length} cores), iperf3 TCP 1 stream, ${SECONDS} s, hostA → hostB, ${RUNS} round(s)`);
   console.log(`IKE ${IKE}, ESP ${ESP}, PSK; everything in fresh network namespaces per scenario\n`);
   const base = mkdtempSync(join(tmpdir(), 'ikb-'));
-  const results = new Map<string, Result | Error>();
+  const results = new Map<string, Result[] | Error>();
   const scenarios: [string, string, () => Promise<Result>][] = [
     ['ikegw', 'ikegw ⇄ ikegw', () => scenarioIkegw(base)],
     ['strongswan', 'strongSwan ⇄ strongSwan', () => (haveStrongSwan() ? scenarioStrongSwan(base) : Promise.reject(new Error('strongSwan not installed (charon, swanctl, kernel-libipsec)')))],
     ['plain', 'plain routed', () => scenarioPlain()],
   ];
+  // rounds: every scenario once per round, in turn, so that load from elsewhere on a shared
+  // machine falls on all three alike; each path is reported by its median run
   try {
-    for (const [key, label, fn] of scenarios) {
-      if (!ONLY.includes(key)) continue;
-      const t0 = Date.now();
-      try {
-        const r = await fn();
-        results.set(key, r);
-        process.stderr.write(`  ${label}: ${r.gbps.toFixed(3)} Gbit/s (${((Date.now() - t0) / 1000).toFixed(1)} s incl. setup)\n`);
-      } catch (e) {
-        results.set(key, e as Error);
-        process.stderr.write(`  ${label}: FAILED: ${(e as Error).message}\n`);
+    for (let round = 1; round <= RUNS; round++) {
+      for (const [key, label, fn] of scenarios) {
+        if (!ONLY.includes(key)) continue;
+        const prev = results.get(key);
+        if (prev instanceof Error) continue;
+        const t0 = Date.now();
+        try {
+          const r = await fn();
+          results.set(key, [...(prev ?? []), r]);
+          process.stderr.write(`  [${round}/${RUNS}] ${label}: ${r.gbps.toFixed(3)} Gbit/s (${((Date.now() - t0) / 1000).toFixed(1)} s incl. setup)\n`);
+        } catch (e) {
+          results.set(key, e as Error);
+          process.stderr.write(`  [${round}/${RUNS}] ${label}: FAILED: ${(e as Error).message}\n`);
+        }
       }
     }
   } finally {
     if (!process.env['IKEGW_KEEP_LOGS']) rmSync(base, { recursive: true, force: true });
   }
 
-  console.log('| path                     |   Gbit/s | TCP retransmits | note');
-  console.log('|--------------------------|---------:|----------------:|-----');
+  const median = (xs: number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = v.length >> 1;
+    return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+  };
+  console.log(`| path                     | Gbit/s (median of ${RUNS}) | runs (Gbit/s)          | TCP retransmits | note`);
+  console.log('|--------------------------|-------------------:|------------------------|----------------:|-----');
   for (const [key, label] of scenarios) {
     const r = results.get(key);
     if (r === undefined) continue;
-    if (r instanceof Error) console.log(`| ${label.padEnd(24)} |   FAILED |                 | ${r.message.split('\n')[0]}`);
-    else console.log(`| ${label.padEnd(24)} | ${r.gbps.toFixed(3).padStart(8)} | ${String(r.retransmits).padStart(15)} | ${r.note}`);
+    if (r instanceof Error) {
+      console.log(`| ${label.padEnd(24)} |             FAILED |                        |                 | ${r.message.split('\n')[0]}`);
+      continue;
+    }
+    const runs = r.map((x) => x.gbps.toFixed(2)).join(' ');
+    console.log(`| ${label.padEnd(24)} | ${median(r.map((x) => x.gbps)).toFixed(3).padStart(18)} | ${runs.padEnd(22)} | ${String(median(r.map((x) => x.retransmits))).padStart(15)} | ${r[0]!.note}`);
   }
   const g = (k: string) => {
     const r = results.get(k);
-    return r && !(r instanceof Error) ? r.gbps : NaN;
+    return r && !(r instanceof Error) ? median(r.map((x) => x.gbps)) : NaN;
   };
   const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) && y > 0 ? `${(x / y).toFixed(2)}x` : 'n/a');
-  console.log(`\nikegw/strongSwan = ${ratio(g('ikegw'), g('strongswan'))}   ikegw/plain = ${ratio(g('ikegw'), g('plain'))}`);
+  console.log(`\nikegw/strongSwan = ${ratio(g('ikegw'), g('strongswan'))}   ikegw/plain = ${ratio(g('ikegw'), g('plain'))}   (medians)`);
+  // the same ratios round by round (each round measured the three paths back to back)
+  const per = (k: string) => {
+    const r = results.get(k);
+    return r && !(r instanceof Error) ? r.map((x) => x.gbps) : [];
+  };
+  const [gi, gs, gp] = [per('ikegw'), per('strongswan'), per('plain')];
+  if (RUNS > 1 && gi.length === RUNS && (gs.length === RUNS || gp.length === RUNS)) {
+    const rounds = gi.map((x, i) => `${gs[i] ? (x / gs[i]!).toFixed(1) : '-'}x / ${gp[i] ? (x / gp[i]!).toFixed(2) : '-'}x`);
+    console.log(`per round (ikegw/strongSwan / ikegw/plain): ${rounds.join(', ')}`);
+  }
   return [...results.values()].some((r) => r instanceof Error) ? 1 : 0;
 }
 
