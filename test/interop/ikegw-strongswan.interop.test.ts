@@ -8,6 +8,7 @@
  *
  * Skipped loudly when not root or strongSwan is missing (IKEGW_INTEROP_REQUIRED=1 fails instead).
  */
+import { expectedImpl } from '../unit/native/impl.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +112,13 @@ describe.skipIf(!gate.ok)('ikegw ⇄ strongSwan', () => {
       const ba = ping(ns.hostB, hostAddr(net.addr.hostA), { count: 3, timeoutS: 3, intervalS: 0.2 });
       expect(ab.received, `hostA → hostB\n${ab.output}`).toBeGreaterThanOrEqual(2);
       expect(ba.received, `hostB → hostA\n${ba.output}`).toBeGreaterThanOrEqual(2);
+      // the native data plane carried it, on the implementation it should have picked
+      const gc2 = (await gw.status()).sas[0]!.children[0]!;
+      const encrId = { AES_GCM_16: 20, CHACHA20_POLY1305: 28, AES_CBC: 12 }[wantEsp.encr]!;
+      for (const d of ['in', 'out'] as const) {
+        expect(gc2.counters?.[d]?.packets, `ikegw ${d} packets`).toBeGreaterThanOrEqual(2);
+        expect(gc2.counters?.[d]?.impl, `ikegw ${d} cipher implementation`).toBe(expectedImpl(encrId));
+      }
       if (o.iperfS) {
         const srv = net.topo.spawnIn(ns.hostB, ['iperf3', '-s', '-1', '-B', hostAddr(net.addr.hostB)], { stdio: 'ignore' });
         await new Promise((r) => setTimeout(r, 300));

@@ -44,7 +44,11 @@ export interface IkegwConnOpts {
 
 export interface StatusSa {
   ike: { connection: string; state: string; spiI: string; spiR: string; encr: string; integ: string | null; prf: string; ke: string; natLocal: boolean; natRemote: boolean; local: { address: string; port: number }; remote: { address: string; port: number }; initiator: boolean };
-  children: { spiIn: string; spiOut: string; encr: string; integ: string | null; localTs: string[]; remoteTs: string[]; encap: boolean }[];
+  children: {
+    spiIn: string; spiOut: string; encr: string; integ: string | null; localTs: string[]; remoteTs: string[]; encap: boolean;
+    /** data-plane counters per direction; impl = the OpenSSL code sealing/opening it (native) */
+    counters?: { in?: { packets: number; bytes: number; impl?: string }; out?: { packets: number; bytes: number; impl?: string } };
+  }[];
 }
 
 export class Ikegw {
