@@ -213,6 +213,8 @@ export const bindingPath = process.env['IKEGW_NATIVE_BINDING'] ?? join(nativeDir
 let loaded: NativeBinding | undefined;
 let error: string | undefined;
 try {
+  // IKEGW_NO_NATIVE=1: behave as if the addon could not load (tests of the fallback paths)
+  if (process.env['IKEGW_NO_NATIVE'] === '1') throw new Error('disabled by IKEGW_NO_NATIVE=1');
   const req = createRequire(import.meta.url);
   loaded = req(bindingPath) as NativeBinding;
 } catch (e) {

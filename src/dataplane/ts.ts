@@ -5,24 +5,23 @@
  *
  * Pipeline (one per connection, all on the JS thread except the blocking TUN read):
  *
- *   outbound  TUN ─fs.read (libuv thread pool)→ MSS clamp → TsSad.seal (current SA) →
+ *   outbound  TUN ─read (tun.ts: addon fd on libuv's thread pool, or the relay's pipe)→ MSS clamp → TsSad.seal (current SA) →
  *             UdpTransport.sendRaw (ESP-in-UDP, port 4500)
  *             no SA yet: `trap` connections hold up to 16 packets (≤ 3 s) and send them
  *             when an outbound SA becomes current; others drop (no_sa) and raise `acquire`
  *   inbound   UdpTransport (port 4500, not IKE, not keepalive) → TsSad.open (SPI → replay
  *             check → decrypt/verify → replay commit → selector check) → MSS clamp →
- *             fs.writeSync into the connection's TUN
+ *             write into the connection's TUN
  *
  * What the native path does and this one does not: raw ESP (IP protocol 50 needs a raw
  * socket, which Node has not — config refuses `encap: auto` with this backend), TUN
  * offloads, batching, ICMP too-big generation (the TUN MTU bounds what the kernel gives us;
- * bigger packets are dropped as too_big). The TUN itself is opened by the addon's small
- * openTun() (TUNSETIFF is an ioctl; Node cannot issue it), in blocking mode.
+ * bigger packets are dropped as too_big). The TUN is opened by the addon's small openTun()
+ * when the addon loads, else by a Perl relay process (src/dataplane/tun.ts): TUNSETIFF is an
+ * ioctl, which Node cannot issue.
  *
  * Never throws on the packet path: every drop is counted by reason.
  */
-import { read, writeSync } from 'node:fs';
-import { binding } from '../../native/index.js';
 import type { Clock } from '../common/clock.js';
 import type { Rng } from '../common/rng.js';
 import { DropReason } from '../common/errors.js';
@@ -31,7 +30,8 @@ import type { Endpoint, EspEvent, SaCounters, SadPort, SaSpec, Spi } from '../es
 import { clampMss } from '../net/mss-clamp.js';
 import { addrToString, ipDst } from '../net/ip.js';
 import type { ConnectionOptions } from './native.js';
-import { configureTun, ip } from './iface.js';
+import { configureTun } from './iface.js';
+import { openTunDevice, type TunDevice } from './tun.js';
 
 export interface TsDataplaneOptions {
   clock: Clock;
@@ -56,14 +56,11 @@ export interface TsDataplaneStats {
 
 const TRAP_QUEUE = 16;
 const TRAP_MAX_AGE_MS = 3000;
-const READ_BUF = 65_536;
 
 interface Conn {
   opts: ConnectionOptions;
-  fd: number;
-  tun: string;
+  dev: TunDevice | undefined;
   closed: boolean;
-  buf: Buffer;
   held: { pkt: Uint8Array; at: number }[];
   lastAcquire: number | undefined;
 }
@@ -80,36 +77,44 @@ export class TsDataplane implements SadPort {
 
   // ───────────────────────────── connections ─────────────────────────────
 
-  addConnection(opts: ConnectionOptions): void {
+  /** Create the connection's TUN (addon or relay, see tun.ts), put addresses and routes on it, start reading. */
+  async addConnection(opts: ConnectionOptions): Promise<void> {
     if (this.conns.has(opts.name)) throw new Error(`connection ${opts.name} exists`);
-    const tun = binding().openTun(opts.tunName, opts.mtu, false, true);
-    const c: Conn = { opts, fd: tun.fd, tun: tun.name, closed: false, buf: Buffer.allocUnsafe(READ_BUF), held: [], lastAcquire: undefined };
+    const c: Conn = { opts, dev: undefined, closed: false, held: [], lastAcquire: undefined };
     this.conns.set(opts.name, c);
     try {
-      configureTun(tun.name, opts.addresses ?? [], opts.routes ?? []);
+      c.dev = await openTunDevice(opts.tunName, opts.mtu, {
+        packet: (pkt) => {
+          if (c.closed) return;
+          this.c.tunReadPackets++;
+          this.outbound(c, pkt);
+        },
+        readError: () => this.c.tunReadErrors++,
+      });
+      if (c.closed) c.dev.close();
+      else configureTun(c.dev.name, opts.addresses ?? [], opts.routes ?? []);
     } catch (e) {
       this.removeConnection(opts.name);
       throw e;
     }
-    this.readLoop(c);
   }
 
-  /** Close the TUN. Deleting the link wakes the thread-pool read blocked on it. */
+  /** Close the TUN (the device goes with it). */
   removeConnection(name: string): void {
     const c = this.conns.get(name);
     if (!c) return;
     this.conns.delete(name);
     c.closed = true;
-    try {
-      ip(['link', 'del', 'dev', c.tun]);
-    } catch {
-      /* already gone */
-    }
-    binding().closeFd(c.fd);
+    c.dev?.close();
   }
 
   tunName(name: string): string | undefined {
-    return this.conns.get(name)?.tun;
+    return this.conns.get(name)?.dev?.name;
+  }
+
+  /** how the connection's TUN was opened: 'addon' or 'relay' */
+  tunKind(name: string): 'addon' | 'relay' | undefined {
+    return this.conns.get(name)?.dev?.kind;
   }
 
   stop(): void {
@@ -154,12 +159,8 @@ export class TsDataplane implements SadPort {
     if (!conn || conn.closed) return;
     const mssIn = mssFor(conn.opts, r.inner);
     if (mssIn > 0) clampMss(r.inner, mssIn);
-    try {
-      writeSync(conn.fd, r.inner);
-      this.c.tunWritePackets++;
-    } catch {
-      this.c.tunWriteErrors++;
-    }
+    if (conn.dev?.write(r.inner)) this.c.tunWritePackets++;
+    else this.c.tunWriteErrors++;
   }
 
   /** RFC 3948 §2.3 NAT keepalive: one 0xFF octet from port 4500. */
@@ -178,24 +179,6 @@ export class TsDataplane implements SadPort {
     const s = this.sad.stats();
     const { tooBig, ...c } = this.c;
     return { ...c, drops: { ...s.drops, too_big: (s.drops[DropReason.TooBig] ?? 0) + tooBig }, inboundSas: s.inboundSas, outboundSas: s.outboundSas };
-  }
-
-  private readLoop(c: Conn): void {
-    read(c.fd, c.buf, 0, READ_BUF, null, (err, n) => {
-      if (c.closed) return;
-      if (err) {
-        // EBADF/EFAULT after removeConnection; anything else: count, retry after a pause
-        this.c.tunReadErrors++;
-        setTimeout(() => this.readLoop(c), 100).unref();
-        return;
-      }
-      if (n > 0) {
-        this.c.tunReadPackets++;
-        // seal copies into a new datagram; held packets need their own copy
-        this.outbound(c, c.buf.subarray(0, n));
-      }
-      this.readLoop(c);
-    });
   }
 
   private outbound(c: Conn, pkt: Uint8Array): void {

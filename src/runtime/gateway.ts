@@ -63,13 +63,18 @@ export class Gateway {
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
   private stopped = false;
+  /** backend native without the addon: running on the TypeScript data plane instead */
+  readonly tsFallback: boolean;
   readonly counters = { eventsFailed: 0, ikeUp: 0, childUp: 0 };
 
   constructor(readonly config: GatewayConfig, private readonly opts: GatewayOptions) {
     this.clock = opts.clock ?? SystemClock;
     this.log = opts.logger;
     this.sad = opts.sad ?? new MemorySad();
-    this.manager = new IkeSaManager(config.connections, { rng: opts.rng ?? CryptoRng, cookieThreshold: config.cookieThreshold }, this.clock.now());
+    // no addon: the TypeScript data plane stands in for the native one, ESP-in-UDP only
+    this.tsFallback = !opts.sad && config.dataplane.backend === 'native' && !NativeDataplane.available;
+    const conns = this.tsFallback ? config.connections.map((c) => (c.encap === 'auto' ? { ...c, encap: 'always' as const } : c)) : config.connections;
+    this.manager = new IkeSaManager(conns, { rng: opts.rng ?? CryptoRng, cookieThreshold: config.cookieThreshold }, this.clock.now());
     this.udp = new UdpTransport({
       ike: (buf, local, remote) => this.run(() => this.manager.handleDatagram(buf, local, remote, this.clock.now())),
       esp: (buf, local, remote) => this.tsdp?.inbound(buf, local, remote),
@@ -83,15 +88,10 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
-    const backend = this.config.dataplane.backend;
-    if (!this.opts.sad && backend === 'native') {
-      if (!NativeDataplane.available) {
-        this.log.warn({ err: nativeDataplaneLoadError }, 'native data plane not available: running control plane only, no traffic');
-      } else {
-        this.startNative();
-        this.run(() => this.manager.start(this.clock.now()));
-        return;
-      }
+    if (!this.opts.sad && !this.tsFallback && this.config.dataplane.backend === 'native') {
+      await this.startNative();
+      this.run(() => this.manager.start(this.clock.now()));
+      return;
     }
     const seen = new Set<string>();
     for (const c of this.config.connections) {
@@ -101,21 +101,24 @@ export class Gateway {
       await this.udp.bind(c.local.address, c.local.port);
       this.log.info({ address: c.local.address, ports: [c.local.port, 4500] }, 'listening');
     }
-    if (!this.opts.sad && backend === 'ts') {
-      if (!nativeDataplaneAvailable) {
-        // the TUN is opened with an ioctl Node cannot issue; the addon's openTun does it
-        this.log.warn({ err: nativeDataplaneLoadError }, 'TypeScript data plane needs the addon to open TUN devices: running control plane only, no traffic');
-      } else {
-        this.startTs();
+    if (!this.opts.sad) {
+      if (this.tsFallback) {
+        const raw = this.config.connections.filter((c) => c.encap === 'auto').map((c) => c.name);
+        this.log.warn(
+          { err: nativeDataplaneLoadError, ...(raw.length ? { encapForced: raw } : {}) },
+          'native data plane not available: using the TypeScript data plane (one packet at a time, ESP-in-UDP only; TUNs through the addon or a perl relay)',
+        );
       }
+      await this.startTs();
     }
     this.run(() => this.manager.start(this.clock.now()));
   }
 
-  /** The TypeScript data plane: TUNs read on the thread pool, ESP-in-UDP on this.udp's 4500 sockets. */
-  private startTs(): void {
+  /** The TypeScript data plane: TUNs read one packet at a time (tun.ts), ESP-in-UDP on this.udp's 4500 sockets. */
+  private async startTs(): Promise<void> {
     const dp = new TsDataplane({ clock: this.clock, rng: this.opts.rng ?? CryptoRng, send: (d, local, remote) => this.udp.sendRaw(d, local, remote) });
-    this.addTunnels(dp, 'tunnel interface up (TypeScript data plane)');
+    const via = nativeDataplaneAvailable ? 'addon' : 'perl relay';
+    await this.addTunnels(dp, `tunnel interface up (TypeScript data plane, TUN via ${via})`);
     dp.onEvent((ev) => this.onEspEvent(ev));
     this.tsdp = dp;
     this.sad = dp;
@@ -123,7 +126,7 @@ export class Gateway {
   }
 
   /** The native data plane owns UDP 500/4500 and one TUN per connection. */
-  private startNative(): void {
+  private async startNative(): Promise<void> {
     const listen: { address: string; port: number; espInUdp: boolean }[] = [];
     for (const c of this.config.connections) {
       for (const port of [c.local.port, 4500]) {
@@ -136,7 +139,7 @@ export class Gateway {
     } catch (e) {
       throw new Error(`cannot bind UDP ${listen.map((l) => `${l.address}:${l.port}`).join(", ")}: ${e instanceof Error ? e.message : e} (needs root or CAP_NET_BIND_SERVICE; is another IKE daemon running?)`);
     }
-    this.addTunnels(dp, 'tunnel interface up');
+    await this.addTunnels(dp, 'tunnel interface up');
     dp.onIke((d, local, remote) => this.run(() => this.manager.handleDatagram(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), local, remote, this.clock.now())));
     dp.onEvent((ev) => this.onEspEvent(ev));
     this.native = dp;
@@ -146,13 +149,13 @@ export class Gateway {
   }
 
   /** One TUN per connection, on either data plane; on failure the data plane is stopped. */
-  private addTunnels(dp: NativeDataplane | TsDataplane, msg: string): void {
+  private async addTunnels(dp: NativeDataplane | TsDataplane, msg: string): Promise<void> {
     try {
       for (const c of this.config.connections) {
         const mss = tunnelMss(c);
         // routes attract traffic: a `trap` connection needs them while down; the others get
         // them when a CHILD_SA is up and lose them when the last one goes (failover, BGP)
-        dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [], trap: c.startAction === 'trap' });
+        await dp.addConnection({ name: c.name, tunName: c.tunnel.name, mtu: c.tunnel.mtu, mssClamp: mss, addresses: [...c.tunnel.addresses], routes: c.startAction === 'trap' ? [...c.tunnel.routes] : [], trap: c.startAction === 'trap' });
         quietIpv6(c);
         this.log.info({ connection: c.name, tun: c.tunnel.name, mtu: c.tunnel.mtu, mss, routes: c.tunnel.routes }, msg);
       }

@@ -1,7 +1,8 @@
 /**
  * Daemon lifecycle against real peers in namespaces (strongSwan 5.9.8 kernel-libipsec, and
  * ikegw itself): ikegw ⇄ ikegw behind NAT with keepalives; the TypeScript data plane against
- * both; NAT mapping change (RFC 7296 §2.23); raw ESP with encap auto; SIGTERM/SIGINT (Deletes,
+ * both; no addon: fallback to the TS data plane with the perl TUN relay; NAT mapping change
+ * (RFC 7296 §2.23); raw ESP with encap auto; SIGTERM/SIGINT (Deletes,
  * TUN and its inner addresses removed, exit 0); peer restart with INITIAL_CONTACT; unsolicited
  * INFORMATIONALs; trap (first packet answered); routes following the tunnel; simultaneous
  * initiation; DPD with the WAN blocked and with strongSwan killed. gwA()/gwB()/swA()/swB()
@@ -109,7 +110,7 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       await gw.start(ns.gwA, join(base, 'tsdp-gw'), [gwA(net, { esp: ['chacha20poly1305'], startAction: 'start' })], { backend: 'ts' });
       const [g] = await gw.waitFor(upGw, 8000);
       expect(g!.ike.natLocal).toBe(true);
-      expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane\)/);
+      expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane, TUN via addon\)/);
       expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
       expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
       expect(iperfMbps(net, 2, 'tsdp ⇄ strongSwan')).toBeGreaterThan(1);
@@ -117,6 +118,39 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       expect(st.stats.dataplane.rxEspPackets).toBeGreaterThanOrEqual(4);
       expect(st.stats.dataplane.txEspPackets).toBeGreaterThanOrEqual(4);
       expect(st.stats.dataplane.drops['auth_failed']).toBe(0);
+    } finally {
+      await gw.stop();
+      await sw.stop();
+      await net.teardown();
+    }
+  }, 60_000);
+
+  // where the addon cannot load (IKEGW_NO_NATIVE=1 makes the daemon behave so): backend native
+  // falls back to the TypeScript data plane, TUN opened by the perl relay (src/dataplane/tun.ts),
+  // `encap: auto` forced to ESP-in-UDP (raw ESP needs the addon); no NAT, so auto would be raw
+  it('no addon: backend native falls back to the TypeScript data plane with the perl TUN relay ⇄ strongSwan', async () => {
+    const net = twoGateways({});
+    const gw = new Ikegw();
+    const sw = new StrongSwan();
+    try {
+      const { ns } = net;
+      await sw.start({ ns: ns.gwB, dir: join(base, 'relay-sw'), conf: swB(net) });
+      await gw.start(ns.gwA, join(base, 'relay-gw'), [gwA(net, { startAction: 'start', encap: 'auto' })], { env: { IKEGW_NO_NATIVE: '1' } });
+      const [g] = await gw.waitFor(upGw, 8000);
+      expect(gw.log()).toMatch(/native data plane not available: using the TypeScript data plane/);
+      expect(gw.log()).toMatch(/tunnel interface up \(TypeScript data plane, TUN via perl relay\)/);
+      expect(g!.children[0]!.encap).toBe(true);
+      expect(ping(ns.hostA, net.addr.hostB.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      expect(ping(ns.hostB, net.addr.hostA.v4, { count: 3, timeoutS: 3, intervalS: 0.2 }).received).toBeGreaterThanOrEqual(2);
+      expect(iperfMbps(net, 2, 'tsdp (perl relay) ⇄ strongSwan')).toBeGreaterThan(1);
+      const st = (await gw.status()) as unknown as { stats: { dataplane: { rxEspPackets: number; txEspPackets: number; tunWriteErrors: number; drops: Record<string, number> } } };
+      expect(st.stats.dataplane.rxEspPackets).toBeGreaterThanOrEqual(4);
+      expect(st.stats.dataplane.txEspPackets).toBeGreaterThanOrEqual(4);
+      expect(st.stats.dataplane.drops['auth_failed']).toBe(0);
+      // the relay's device goes away with the daemon
+      const tun = gwA(net).name ?? 'gw';
+      expect(await gw.stop()).toBe(0);
+      expect(exec(ns.gwA, ['ip', '-o', 'link', 'show', 'type', 'tun']).stdout).not.toMatch(new RegExp(`ikegw-${tun}\\b`));
     } finally {
       await gw.stop();
       await sw.stop();

@@ -56,7 +56,8 @@ export class Ikegw {
   dir = '';
   private out = '';
 
-  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string; backend?: 'native' | 'ts' } = {}): Promise<void> {
+  /** opts.env: extra environment for the daemon (e.g. IKEGW_NO_NATIVE=1) */
+  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string; backend?: 'native' | 'ts'; env?: Record<string, string> } = {}): Promise<void> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build`);
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
@@ -78,7 +79,7 @@ ${c.extra ?? ''}
 `;
     }
     writeFileSync(join(dir, 'ikegw.yaml'), yaml, { mode: 0o600 });
-    this.child = spawnIn(ns, [process.execPath, MAIN, '-c', join(dir, 'ikegw.yaml'), '--keylog', join(dir, 'keys.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawnIn(ns, [process.execPath, MAIN, '-c', join(dir, 'ikegw.yaml'), '--keylog', join(dir, 'keys.jsonl')], { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
     this.child.stdout?.on('data', (d) => (this.out += d.toString()));
     this.child.stderr?.on('data', (d) => (this.out += d.toString()));
     const until = Date.now() + 10_000;
