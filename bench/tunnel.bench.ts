@@ -13,7 +13,8 @@
  *
  * Needs root. Run: npm run bench:tunnel   (IKEGW_BENCH_SECONDS=10 per iperf3 run;
  * IKEGW_BENCH_ONLY=ikegw,strongswan,plain to pick scenarios; IKEGW_BENCH_STATS=1 prints the
- * gateways' data-plane counters after each ikegw run)
+ * gateways' data-plane counters after each ikegw run; IKEGW_BENCH_NICE=0 runs the daemons'
+ * data threads at the inherited priority instead of dataplane.nice's default −10)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -24,6 +25,8 @@ import { Ikegw } from '../test/interop/lib/ikegw.js';
 
 const SECONDS = Math.max(1, Number(process.env['IKEGW_BENCH_SECONDS'] ?? 10));
 const ONLY = (process.env['IKEGW_BENCH_ONLY'] ?? 'ikegw,strongswan,plain').split(',');
+/** IKEGW_BENCH_NICE: dataplane.nice for both daemons (default: the daemon's default, −10) */
+const NICE = process.env['IKEGW_BENCH_NICE'] !== undefined ? { nice: Number(process.env['IKEGW_BENCH_NICE']) } : {};
 /** rounds: each scenario runs once per round; the table shows each path's median */
 const RUNS = Math.max(1, Math.floor(Number(process.env['IKEGW_BENCH_RUNS'] ?? 3)));
 const PSK = 'bench-secret-0123456789abcdef';
@@ -75,8 +78,8 @@ async function scenarioIkegw(base: string): Promise<Result> {
     const { ns, outer } = net;
     const common = { psk: PSK, ike: [IKE], esp: [ESP] };
     await Promise.all([
-      a.start(ns.gwA, join(base, 'ikegw-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.bench', remoteId: 'b.bench', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }], { logLevel: 'info' }),
-      b.start(ns.gwB, join(base, 'ikegw-b'), [{ ...common, local: outer.gwB, remote: outer.gwASeenByB, localId: 'b.bench', remoteId: 'a.bench', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }], { logLevel: 'info' }),
+      a.start(ns.gwA, join(base, 'ikegw-a'), [{ ...common, local: outer.gwALocal, remote: outer.gwB, localId: 'a.bench', remoteId: 'b.bench', localTs: [net.net.lanA.v4], remoteTs: [net.net.lanB.v4] }], { logLevel: 'info', ...NICE }),
+      b.start(ns.gwB, join(base, 'ikegw-b'), [{ ...common, local: outer.gwB, remote: outer.gwASeenByB, localId: 'b.bench', remoteId: 'a.bench', localTs: [net.net.lanB.v4], remoteTs: [net.net.lanA.v4] }], { logLevel: 'info', ...NICE }),
     ]);
     const up = await a.ctl({ cmd: 'up', name: 'gw' });
     if (!up.ok) throw new Error(`ikegw up failed: ${up.error}`);

@@ -135,6 +135,8 @@ export interface NativeStats {
   drops: Record<NativeDropName, number>;
   sas: number;
   running: boolean;
+  /** nice value the data threads run at (after start) */
+  threadNice?: number;
 }
 
 export interface NativeInboundResult {
@@ -174,7 +176,8 @@ export interface NativeEngine {
   /** sends an IKE message; the non-ESP marker is prepended on ESP-in-UDP sockets */
   /** raw: send without the non-ESP marker (NAT keepalive) */
   sendIke(socket: number, data: Uint8Array, remoteAddress: string, remotePort: number, localAddress?: string, raw?: boolean): void;
-  start(): void;
+  /** start the two data threads; nice: their nice value (0 / absent = inherit; needs CAP_SYS_NICE to go below the current one) */
+  start(opts?: { nice?: number }): void;
   /** joins both data threads; safe to call twice */
   stop(): void;
   /** stop(), delete all SAs (keys zeroized), close all TUN fds and UDP sockets */

@@ -317,6 +317,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     engine_->notify = [this] {
       tsfn_.NonBlockingCall([this](Napi::Env env, Napi::Function cb) { Deliver(env, cb); });
     };
+    // start({ nice? }): nice value for the data threads (0 = inherit)
+    if (info[0].IsObject()) {
+      Napi::Value n = info[0].As<Napi::Object>().Get("nice");
+      if (n.IsNumber()) engine_->setThreadNice(n.As<Napi::Number>().Int32Value());
+    }
     std::string err;
     if (!engine_->start(&err)) {
       engine_->notify = nullptr;
@@ -402,6 +407,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("drops", d);
     o.Set("sas", double(engine_->saCount()));
     o.Set("running", engine_->running());
+    if (engine_->appliedNice() != INT32_MIN) o.Set("threadNice", engine_->appliedNice());
     return o;
   }
 

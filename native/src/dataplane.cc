@@ -84,6 +84,8 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -576,6 +578,8 @@ bool Engine::start(std::string* err) {
     return false;
   }
   running_ = true;
+  // let the threads apply their nice value before start() returns (stats() reports it)
+  for (int i = 0; i < 200 && appliedNice_.load(std::memory_order_relaxed) == INT32_MIN; i++) usleep(500);
   return true;
 }
 
@@ -773,7 +777,19 @@ void Engine::sendHeld(Conn& c, Sa& sa) {
   sendSealed(sa, pkts, lens, k);
 }
 
+// The packet path runs ahead of ordinary processes (kernel IPsec would run in softirq): a
+// negative nice for the two data threads (setpriority on the thread id; needs CAP_SYS_NICE,
+// else they keep the inherited value, which appliedNice() then reports).
+void Engine::applyNice() {
+  pid_t tid = pid_t(syscall(SYS_gettid));
+  if (threadNice_ != 0) setpriority(PRIO_PROCESS, id_t(tid), threadNice_);
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, id_t(tid));
+  if (errno == 0) appliedNice_.store(now, std::memory_order_relaxed);
+}
+
 void Engine::outboundLoop() {
+  applyNice();
   std::vector<uint8_t> bufv(kBatch * kSlot);
   std::vector<uint8_t> segv(kSegPool * kSegSlot);
   uint8_t* buf = bufv.data();
@@ -1081,6 +1097,7 @@ void Engine::sendRaw(int fd, const SockAddr& dst0, const SockAddr* src, uint8_t*
 // ---------------------------------------------------------------------------------------------
 
 void Engine::inboundLoop() {
+  applyNice();
   epoll_event evs[16];
   while (!stop_.load(std::memory_order_relaxed)) {
     int n = epoll_wait(epIn_, evs, 16, -1);

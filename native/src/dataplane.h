@@ -117,6 +117,10 @@ class Engine {
   /** stop(), then delete every SA (keys zeroized), close every TUN fd and UDP socket */
   void close();
   bool running() const { return running_; }
+  /** nice value for the two data threads, applied when they start (0 = inherit) */
+  void setThreadNice(int n) { threadNice_ = n; }
+  /** nice value the data threads actually run at (INT32_MIN before start) */
+  int appliedNice() const { return appliedNice_.load(std::memory_order_relaxed); }
   std::vector<Event> takeEvents();
   uint64_t counter(int c) const { return counters_[c].load(std::memory_order_relaxed); }
   uint64_t drops(int d) const { return drops_[d].load(std::memory_order_relaxed); }
@@ -224,6 +228,9 @@ class Engine {
   int epOut_ = -1, epIn_ = -1, stopFd_ = -1;
   std::atomic<bool> stop_{false};
   bool running_ = false;
+  int threadNice_ = 0;
+  std::atomic<int> appliedNice_{INT32_MIN};
+  void applyNice();
   std::thread outThread_, inThread_;
 
   std::mutex evMu_;

@@ -182,7 +182,7 @@ export function parseConfig(text: string, source: string, opts: ParseOptions = {
   const cfg: GatewayConfig = {
     log: { level: t.log?.level ?? DEFAULTS.log.level },
     control: { socket: t.control?.socket ?? DEFAULTS.control.socket },
-    dataplane: { backend: t.dataplane?.backend ?? DEFAULTS.dataplane.backend },
+    dataplane: { backend: t.dataplane?.backend ?? DEFAULTS.dataplane.backend, nice: t.dataplane?.nice ?? DEFAULTS.dataplane.nice },
     cookieThreshold: t.cookie_threshold ?? DEFAULTS.cookieThreshold,
     connections: conns.map((c) => c.conn),
     source,

@@ -209,7 +209,7 @@ export type RawConnection = z.output<typeof connectionSchema>;
 export const topSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
   control: z.strictObject({ socket: z.string().min(1).optional() }).optional(),
-  dataplane: z.strictObject({ backend: z.enum(['native', 'ts']).optional() }).optional(),
+  dataplane: z.strictObject({ backend: z.enum(['native', 'ts']).optional(), nice: z.number().int().min(-20).max(19).optional() }).optional(),
   cookie_threshold: z.number().int().min(0).max(1_000_000).optional(),
   connections: z.record(z.string(), z.unknown()),
 });

@@ -79,7 +79,8 @@ export interface ConnectionConfig {
 export interface GatewayConfig {
   log: { level: string };
   control: { socket: string };
-  dataplane: { backend: 'native' | 'ts' };
+  /** nice: of the native data threads (−20..19; 0 = inherit) */
+  dataplane: { backend: 'native' | 'ts'; nice: number };
   /** half-open IKE SAs (per responder) above which COOKIEs are demanded (RFC 7296 §2.6) */
   cookieThreshold: number;
   connections: ConnectionConfig[];

@@ -41,6 +41,12 @@ export interface NativeDataplaneOptions {
    * source); IPv6 sockets are IPV6_V6ONLY, so bind '0.0.0.0' and '::' separately.
    */
   listen: Array<Endpoint & { espInUdp?: boolean }>;
+  /**
+   * nice value of the two data threads (default 0 = inherit). The daemon passes
+   * `dataplane.nice` (default −10): the packet path runs ahead of ordinary processes, as
+   * kernel IPsec does in softirq. Needs CAP_SYS_NICE; without it the threads keep their nice.
+   */
+  nice?: number;
 }
 
 export interface ConnectionOptions {
@@ -130,7 +136,7 @@ export class NativeDataplane implements SadPort {
         const info = engine.socketInfo(index)!;
         this.sockets.push({ index, ...info });
       }
-      engine.start();
+      engine.start({ nice: this.opts.nice ?? 0 });
     } catch (e) {
       engine.close();
       this.sockets = [];

@@ -133,7 +133,7 @@ export class Gateway {
         if (!listen.some((l) => l.address === c.local.address && l.port === port)) listen.push({ address: c.local.address, port, espInUdp: port === 4500 });
       }
     }
-    const dp = new NativeDataplane({ listen });
+    const dp = new NativeDataplane({ listen, nice: this.config.dataplane.nice });
     try {
       dp.start();
     } catch (e) {
@@ -145,7 +145,9 @@ export class Gateway {
     this.native = dp;
     this.startKeepalives();
     this.sad = dp;
-    this.log.info({ sockets: dp.boundSockets() }, 'listening (native data plane)');
+    const nice = dp.stats()?.threadNice;
+    this.log.info({ sockets: dp.boundSockets(), threadNice: nice }, 'listening (native data plane)');
+    if (nice !== undefined && this.config.dataplane.nice !== 0 && nice !== this.config.dataplane.nice) this.log.warn({ wanted: this.config.dataplane.nice, got: nice }, 'could not set the data threads\' nice value (needs CAP_SYS_NICE)');
   }
 
   /** One TUN per connection, on either data plane; on failure the data plane is stopped. */

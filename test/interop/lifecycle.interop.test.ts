@@ -86,10 +86,12 @@ describe.skipIf(!gate.ok)('ikegw lifecycle', () => {
       // RFC 3948 §2.3: the side behind the NAT sends keepalives (nat_keepalive: 1s here)
       await new Promise((r) => setTimeout(r, 2500));
       const sa = (await a.status()) as unknown as { stats: { natKeepalivesSent: number } };
-      const sb = (await b.status()) as unknown as { stats: { natKeepalivesSent: number; dataplane: { keepalivesReceived: number } } };
+      const sb = (await b.status()) as unknown as { stats: { natKeepalivesSent: number; dataplane: { keepalivesReceived: number; threadNice: number } } };
       expect(sa.stats.natKeepalivesSent).toBeGreaterThanOrEqual(1);
       expect(sb.stats.natKeepalivesSent).toBe(0);
       expect(sb.stats.dataplane.keepalivesReceived).toBeGreaterThanOrEqual(1);
+      // dataplane.nice default: the data threads run at −10 (root has CAP_SYS_NICE)
+      expect(sb.stats.dataplane.threadNice).toBe(-10);
     } finally {
       await a.stop();
       await b.stop();

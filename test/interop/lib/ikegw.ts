@@ -57,12 +57,12 @@ export class Ikegw {
   private out = '';
 
   /** opts.env: extra environment for the daemon (e.g. IKEGW_NO_NATIVE=1) */
-  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string; backend?: 'native' | 'ts'; env?: Record<string, string> } = {}): Promise<void> {
+  async start(ns: string, dir: string, conns: IkegwConnOpts[], opts: { logLevel?: string; backend?: 'native' | 'ts'; nice?: number; env?: Record<string, string> } = {}): Promise<void> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npm run build`);
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
     const list = (xs: string[]) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
-    let yaml = `log: { level: ${opts.logLevel ?? 'debug'} }\ncontrol: { socket: ${join(dir, 'ctl.sock')} }\ndataplane: { backend: ${opts.backend ?? 'native'} }\nconnections:\n`;
+    let yaml = `log: { level: ${opts.logLevel ?? 'debug'} }\ncontrol: { socket: ${join(dir, 'ctl.sock')} }\ndataplane: { backend: ${opts.backend ?? 'native'}${opts.nice !== undefined ? `, nice: ${opts.nice}` : ''} }\nconnections:\n`;
     for (const c of conns) {
       yaml += `  ${c.name ?? 'gw'}:
     local: { address: ${JSON.stringify(c.local)}${c.localId ? `, id: ${JSON.stringify(c.localId)}` : ''} }

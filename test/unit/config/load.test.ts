@@ -51,6 +51,7 @@ describe('example files', () => {
     expect(cfg.log.level).toBe('info');
     expect(cfg.control.socket).toBe('/run/ikegw/ikegw.sock');
     expect(cfg.dataplane.backend).toBe('native');
+    expect(cfg.dataplane.nice).toBe(-10);
     expect(cfg.cookieThreshold).toBe(10);
     expect(cfg.connections).toHaveLength(1);
     const c = cfg.connections[0]!;
@@ -412,6 +413,21 @@ connections:
     encap: auto
 `);
     expect(lines).toEqual(['x.yaml:7: connections.a.encap: encap: auto (raw ESP without NAT) needs the native data plane; connection "a" runs on dataplane.backend ts: use encap: always']);
+  });
+
+  it('dataplane.nice: −10 by default, −20..19 accepted, anything else named with its line', () => {
+    const conn = `connections:
+  a:
+    local: { address: 192.0.2.1 }
+    remote: { address: 192.0.2.2 }
+    psk_file: site-b.psk
+`;
+    expect(parseConfig(conn, 'x.yaml', { baseDir: dir }).dataplane.nice).toBe(-10);
+    expect(parseConfig(`dataplane: { nice: 0 }\n${conn}`, 'x.yaml', { baseDir: dir }).dataplane.nice).toBe(0);
+    expect(parseConfig(`dataplane: { nice: -20 }\n${conn}`, 'x.yaml', { baseDir: dir }).dataplane.nice).toBe(-20);
+    const lines = errorsOf(`dataplane: { nice: -30 }\n${conn}`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^x\.yaml:1: dataplane\.nice: /);
   });
 
   it('duplicate tunnel names', () => {

@@ -485,6 +485,13 @@ describe.skipIf(!bindingAvailable)('native ESP', () => {
     expect(engine.takeEvents()).toEqual([]);
   });
 
+  it('data threads run at the requested nice value (root), else keep the inherited one', () => {
+    engine.start({ nice: -3 });
+    const root = process.getuid?.() === 0;
+    expect(engine.stats().threadNice).toBe(root ? -3 : 0);
+    engine.stop();
+  });
+
   it('rejects bad SA parameters with clear errors', () => {
     const base = { dir: 'out' as const, conn, esn: false, remoteAddress: PEER.address, remotePort: PEER.port };
     expect(() => engine.addSa({ ...base, spi: 17, encr: 20, encKey: randomBytes(20) })).toThrow(/reserved/);
