@@ -353,11 +353,16 @@ uint32_t Engine::packetLimit(const Conn& c, const Sa* sa) const {
   return limit;
 }
 
-// RFC 879 / 8200: MSS = packet limit − IP header (20 / 40) − TCP header (20)
-uint16_t Engine::clampFor(const Conn& c, const Sa* sa, uint8_t ver) const {
-  if (!c.mssAuto) return c.mss;
-  uint32_t limit = packetLimit(c, sa), hdrs = ver == 6 ? 60 : 40;
-  return limit > hdrs + 64 ? uint16_t(limit - hdrs > 65535 ? 65535 : limit - hdrs) : 64;
+// TCP MSS clamp of a SYN / SYN-ACK (RFC 879 / 8200): a fixed value, or with mssAuto the
+// connection's packet limit (computed once per batch by the caller) − IP (20 / 40) − TCP (20)
+void Engine::clampTcp(const Conn& c, uint32_t limit, uint8_t* p, size_t len) const {
+  if (!c.mss && !c.mssAuto) return;
+  uint16_t mss = c.mss;
+  if (c.mssAuto) {
+    uint32_t hdrs = len && (p[0] >> 4) == 6 ? 60 : 40;
+    mss = limit > hdrs + 64 ? uint16_t(limit - hdrs > 65535 ? 65535 : limit - hdrs) : 64;
+  }
+  clampMss(p, len, mss);
 }
 
 uint32_t Engine::connectionLimit(int idx) {
@@ -754,7 +759,7 @@ void Engine::sendHeld(Conn& c, Sa& sa) {
       drop(DROP_TOO_BIG);
       continue;
     }
-    if (c.mss || c.mssAuto) clampMss(p, len, clampFor(c, &sa, ver));
+    clampTcp(c, limit, p, len);
     uint8_t* out;
     size_t olen;
     int r = espSeal(sa, p, len, ver == 4 ? 4 : 41, &out, &olen);
@@ -882,7 +887,7 @@ void Engine::outboundLoop() {
           drop(DROP_NO_SA);
           return;
         }
-        if ((c->mss || c->mssAuto) && !body) clampMss(p, len, clampFor(*c, sa, ver));
+        if (!body) clampTcp(*c, limit, p, len);
         uint8_t* out;
         size_t olen;
         int r = body ? espSealSplit(*sa, p, len, body, bodyLen, ver == 4 ? 4 : 41, &out, &olen)
@@ -1315,7 +1320,7 @@ int Engine::processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver
     return DROP_NO_ROUTE;
   }
   // the peer's SYN / SYN-ACK sets what our hosts send into the tunnel: clamp to our outbound limit
-  if (c->mss || c->mssAuto) clampMss(*inner, *innerLen, clampFor(*c, c->out, *innerLen ? (*inner)[0] >> 4 : 4));
+  if (c->mss || c->mssAuto) clampTcp(*c, c->mssAuto ? packetLimit(*c, c->out) : 0, *inner, *innerLen);
   count(C_RX_ESP);
   count(C_RX_ESP_BYTES, *innerLen);
   if (deliver) queueTun(int(sa->p.conn), *inner, *innerLen);

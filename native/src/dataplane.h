@@ -157,7 +157,7 @@ class Engine {
     uint32_t gen = 0;
     uint32_t mtu = 1400;
     uint16_t mss = 0;        // fixed clamp; 0 = off (unless mssAuto)
-    bool mssAuto = false;    // clamp = packet limit − 40 (IPv4) / − 60 (IPv6), see clampFor
+    bool mssAuto = false;    // clamp = packet limit − 40 (IPv4) / − 60 (IPv6), see clampTcp
     uint32_t maxPacket = 0;  // 0 = mtu
     uint32_t pathMtu = 0;    // 0 = no outer path MTU cap
     bool vnet = false;       // TUN opened with IFF_VNET_HDR (offloads): virtio_net_hdr on every packet
@@ -186,8 +186,8 @@ class Engine {
   bool openRaw(int family, std::string* err);
   void sendRaw(int fd, const SockAddr& dst, const SockAddr* src, uint8_t** pkts, const size_t* lens, size_t n);
   uint32_t packetLimit(const Conn& c, const Sa* sa) const;
-  /** MSS clamp for a TCP SYN of IP version `ver` on connection c sealed with sa (0 = none) */
-  uint16_t clampFor(const Conn& c, const Sa* sa, uint8_t ver) const;
+  /** clamp the MSS of a TCP SYN in p per the connection's setting; limit = packetLimit() (auto only) */
+  void clampTcp(const Conn& c, uint32_t limit, uint8_t* p, size_t len) const;
   void processDatagram(int sock, uint8_t* d, size_t len, const SockAddr& src, const SockAddr& local);
   int processEsp(uint8_t* d, size_t len, const SockAddr& src, bool deliver, uint8_t** inner,
                  size_t* innerLen, uint8_t* nh, uint64_t* seq);

@@ -75,43 +75,28 @@ const FastGcm& fastGcm() {
   return f;
 }
 
-// CRYPTO_gcm128_encrypt_ctr32 with the stitched bulk in front (OpenSSL 3.0
-// generic_aes_gcm_cipher_update): ≥ 288 bytes go through aesni_gcm_encrypt
-int gcmEncrypt(Sa& sa, const uint8_t* in, uint8_t* out, size_t len) {
+// CRYPTO_gcm128_{en,de}crypt_ctr32 with the stitched bulk in front (OpenSSL 3.0
+// generic_aes_gcm_cipher_update): ≥ 288 bytes (encrypt) / 96 (decrypt) go through
+// aesni_gcm_{en,de}crypt when the SA may use it
+int gcmCrypt(Sa& sa, const uint8_t* in, uint8_t* out, size_t len, bool enc) {
   const FastGcm& f = fastGcm();
   size_t bulk = 0;
-  if (sa.gcmStitch && len >= 288) {
+  if (sa.gcmStitch && len >= (enc ? 288u : 96u)) {
     uint8_t* g = reinterpret_cast<uint8_t*>(sa.gcm);
     unsigned int mres;
     memcpy(&mres, g + kGcmMres, sizeof mres);
     size_t res = (16 - mres) % 16;
     if (res > len) res = len;
-    if (CRYPTO_gcm128_encrypt(sa.gcm, in, out, res) != 0) return -1;
-    bulk = f.enc(in + res, out + res, len - res, sa.gcmKey, g + kGcmYi, reinterpret_cast<uint64_t*>(g + kGcmXi));
+    if ((enc ? CRYPTO_gcm128_encrypt : CRYPTO_gcm128_decrypt)(sa.gcm, in, out, res) != 0) return -1;
+    bulk = (enc ? f.enc : f.dec)(in + res, out + res, len - res, sa.gcmKey, g + kGcmYi, reinterpret_cast<uint64_t*>(g + kGcmXi));
     uint64_t* lenU1 = reinterpret_cast<uint64_t*>(g + kGcmLen + 8);
     *lenU1 += bulk;
     bulk += res;
   }
-  return CRYPTO_gcm128_encrypt_ctr32(sa.gcm, in + bulk, out + bulk, len - bulk, f.ctr);
+  return (enc ? CRYPTO_gcm128_encrypt_ctr32 : CRYPTO_gcm128_decrypt_ctr32)(sa.gcm, in + bulk, out + bulk, len - bulk, f.ctr);
 }
-
-int gcmDecrypt(Sa& sa, const uint8_t* in, uint8_t* out, size_t len) {
-  const FastGcm& f = fastGcm();
-  size_t bulk = 0;
-  if (sa.gcmStitch && len >= 96) {
-    uint8_t* g = reinterpret_cast<uint8_t*>(sa.gcm);
-    unsigned int mres;
-    memcpy(&mres, g + kGcmMres, sizeof mres);
-    size_t res = (16 - mres) % 16;
-    if (res > len) res = len;
-    if (CRYPTO_gcm128_decrypt(sa.gcm, in, out, res) != 0) return -1;
-    bulk = f.dec(in + res, out + res, len - res, sa.gcmKey, g + kGcmYi, reinterpret_cast<uint64_t*>(g + kGcmXi));
-    uint64_t* lenU1 = reinterpret_cast<uint64_t*>(g + kGcmLen + 8);
-    *lenU1 += bulk;
-    bulk += res;
-  }
-  return CRYPTO_gcm128_decrypt_ctr32(sa.gcm, in + bulk, out + bulk, len - bulk, f.ctr);
-}
+int gcmEncrypt(Sa& sa, const uint8_t* in, uint8_t* out, size_t len) { return gcmCrypt(sa, in, out, len, true); }
+int gcmDecrypt(Sa& sa, const uint8_t* in, uint8_t* out, size_t len) { return gcmCrypt(sa, in, out, len, false); }
 
 void releaseFast(Sa& sa) {
   sa.gcmStitch = false;

@@ -21,5 +21,7 @@ export type AesGcmMode = (typeof AES_GCM_MODES)[number];
 export function expectedImpl(encr: number, mode: AesGcmMode = 'auto'): string {
   if (encr === 12) return 'evp+hmac';
   if (encr !== 20) return 'evp';
-  return mode === 'auto' && process.env['IKEGW_FAST_GCM'] !== '0' && cpuHasAesNi() ? 'gcm128-aesni' : 'evp';
+  if (!(mode === 'auto' && process.env['IKEGW_FAST_GCM'] !== '0' && cpuHasAesNi())) return 'evp';
+  // opt-in stitched bulk (OpenSSL 3.0 layout, as Node 20 ships)
+  return process.env['IKEGW_FAST_GCM_STITCH'] === '1' ? 'gcm128-aesni-stitched' : 'gcm128-aesni';
 }
